@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "Ferry",
+    products: [
+        .executable(name: "server", targets: ["server"]),
+        .executable(name: "client", targets: ["client"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        /// Sockets, wire protocol, timing, messages and verification: everything `server` and `client` do.
+        .target(name: "FerryCore"),
+        /// Option groups and the one-line-error entry point shared by the executables.
+        .target(name: "FerryCLI", dependencies: ["FerryCore", argumentParser]),
+        .executableTarget(name: "server", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
+        .executableTarget(name: "client", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
+
+        .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/FerryTestSupport"),
+        .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FerryCore", "FerryTestSupport"]),
+    ]
+)

@@ -1,0 +1,159 @@
+import Glibc
+
+/// A BSD socket owned by this object: every call on it goes through here, and it is closed
+/// exactly once. Errors name the call, the errno text and the address it concerned.
+public final class Socket {
+    /// The descriptor, or -1 once closed.
+    public private(set) var descriptor: Int32
+    /// The address this socket is bound, connected or accepted on: the context of its errors.
+    public private(set) var context: String
+
+    /// Creates a socket of the given family (`AF_INET`, `AF_INET6`) and type (`SOCK_STREAM`, `SOCK_DGRAM`).
+    public init(family: Int32, type: __socket_type, context: String) throws {
+        self.context = context
+        self.descriptor = try systemCall("socket", context) {
+            Glibc.socket(family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+    }
+
+    private init(accepted descriptor: Int32, context: String) {
+        self.descriptor = descriptor
+        self.context = context
+    }
+
+    deinit {
+        assert(descriptor < 0, "Socket \(context) leaked: close() was never called")
+    }
+
+    /// Closes the socket. Must be called exactly once; never retried on EINTR.
+    public func close() {
+        precondition(descriptor >= 0, "Socket \(context) closed twice")
+        _ = Glibc.close(descriptor)
+        descriptor = -1
+    }
+
+    /// Sets an integer socket option.
+    public func setOption(_ level: Int32, _ name: Int32, _ value: Int32, label: String) throws {
+        var value = value
+        try systemCall("setsockopt \(label)", context) {
+            setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
+    /// Reads an integer socket option.
+    public func option(_ level: Int32, _ name: Int32, label: String) throws -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        try systemCall("getsockopt \(label)", context) { getsockopt(descriptor, level, name, &value, &length) }
+        return value
+    }
+
+    /// Lets a server rebind its port while old connections linger in TIME_WAIT.
+    public func setReuseAddress() throws {
+        try setOption(SOL_SOCKET, SO_REUSEADDR, 1, label: "SO_REUSEADDR")
+    }
+
+    /// Sends small messages at once instead of waiting to fill a segment (Nagle off).
+    public func setNoDelay() throws {
+        try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, label: "TCP_NODELAY")
+    }
+
+    /// Makes a blocking receive or send fail with EAGAIN after `nanoseconds` without progress
+    /// (0: wait forever).
+    public func setIdleTimeout(nanoseconds: UInt64) throws {
+        var limit = timeval(tv_sec: Int(nanoseconds / 1_000_000_000), tv_usec: Int(nanoseconds % 1_000_000_000 / 1000))
+        for (option, label) in [(SO_RCVTIMEO, "SO_RCVTIMEO"), (SO_SNDTIMEO, "SO_SNDTIMEO")] {
+            try systemCall("setsockopt \(label)", context) {
+                setsockopt(descriptor, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size))
+            }
+        }
+    }
+
+    /// Binds to `address`.
+    public func bind(to address: SocketAddress) throws {
+        context = address.description
+        try systemCall("bind", context) { address.withSockaddr { Glibc.bind(descriptor, $0, address.length) } }
+    }
+
+    /// Starts listening for connections.
+    public func listen(backlog: Int32 = 128) throws {
+        try systemCall("listen", context) { Glibc.listen(descriptor, backlog) }
+    }
+
+    /// Waits for and accepts the next connection.
+    public func accept() throws -> (socket: Socket, peer: SocketAddress) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let accepted = try withUnsafeMutablePointer(to: &storage) { pointer throws in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw throws in
+                try systemCall("accept", context) { Glibc.accept(descriptor, raw, &length) }
+            }
+        }
+        let peer = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress(raw: $0, length: length) }
+        }
+        return (Socket(accepted: accepted, context: peer.description), peer)
+    }
+
+    /// Connects to `address`, giving up after `timeoutNanoseconds` (a host that never answers
+    /// would otherwise hold `connect` for minutes of SYN retries).
+    public func connect(to address: SocketAddress, timeoutNanoseconds: UInt64) throws {
+        context = address.description
+        let flags = try systemCall("fcntl", context) { fcntl(descriptor, F_GETFL) }
+        try systemCall("fcntl", context) { fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) }
+        let started = address.withSockaddr { Glibc.connect(descriptor, $0, address.length) }
+        if started < 0 {
+            let code = errno
+            guard code == EINPROGRESS || code == EINTR else {
+                throw SystemError(call: "connect", code: code, context: context)
+            }
+            var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            let milliseconds = Int32(clamping: (timeoutNanoseconds + 999_999) / 1_000_000)
+            let ready = try systemCall("poll", context) { poll(&poller, 1, milliseconds) }
+            guard ready > 0 else { throw SystemError(call: "connect", code: ETIMEDOUT, context: context) }
+            let failure = try option(SOL_SOCKET, SO_ERROR, label: "SO_ERROR")
+            guard failure == 0 else { throw SystemError(call: "connect", code: failure, context: context) }
+        }
+        try systemCall("fcntl", context) { fcntl(descriptor, F_SETFL, flags) }
+    }
+
+    /// Sends every byte of `buffer` (looping over partial sends).
+    public func send(_ buffer: UnsafeRawBufferPointer, flags: Int32 = 0) throws {
+        let fd = descriptor
+        try writeFully(buffer, "send", context) { Glibc.send(fd, $0.baseAddress, $0.count, flags | Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Sends `count` bytes of `file` from its start with `sendfile(2)`, at most `chunk` bytes a call.
+    public func sendFile(_ file: OpenFile, count: UInt64, chunk: Int) throws {
+        var offset: off_t = 0
+        let end = off_t(count)
+        while offset < end {
+            let want = min(Int(end - offset), chunk)
+            let sent = try systemCall("sendfile", context) { Glibc.sendfile(descriptor, file.descriptor, &offset, want) }
+            if sent == 0 { throw SystemError(call: "sendfile", code: EIO, context: "\(context): \(file.path) shrank while sending") }
+        }
+    }
+
+    /// Receives up to `buffer.count` bytes. Returns 0 at the end of the stream.
+    /// A receive timeout (see `setIdleTimeout`) throws a `SystemError` with code EAGAIN.
+    @inline(__always)
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try systemCall("recv", context) { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, 0) }
+    }
+
+    /// Receives until `buffer` is full or the stream ends; returns how many bytes arrived.
+    public func receiveFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let got = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            if got == 0 { break }
+            filled += got
+        }
+        return filled
+    }
+
+    /// Tells the peer no more data follows (half-close).
+    public func shutdownWrite() {
+        _ = Glibc.shutdown(descriptor, Int32(SHUT_WR))
+    }
+}

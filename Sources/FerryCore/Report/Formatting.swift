@@ -1,0 +1,40 @@
+/// Number formats the required lines use, built from integers so they never depend on locale.
+public enum Formatting {
+    /// `1st`, `2nd`, `3rd`, `4th`, `11th`, `12th`, `13th`, `21st`, `101st`, `111th`, `112th`.
+    public static func ordinal(_ n: Int) -> String {
+        let lastTwo = n % 100
+        let suffix: String
+        if (11...13).contains(lastTwo) {
+            suffix = "th"
+        } else {
+            switch n % 10 {
+            case 1: suffix = "st"
+            case 2: suffix = "nd"
+            case 3: suffix = "rd"
+            default: suffix = "th"
+            }
+        }
+        return "\(n)\(suffix)"
+    }
+
+    /// Milliseconds rounded half up to a whole number of microseconds.
+    public static func microseconds(ofMilliseconds ms: Double) -> Int64 {
+        Int64((ms * 1000).rounded(.toNearestOrAwayFromZero))
+    }
+
+    /// A non-negative value with exactly `decimals` decimals: `fixed(0.4125, 3)` is `0.413`.
+    public static func fixed(_ value: Double, decimals: Int) -> String {
+        var scale: Int64 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = Int64((value * Double(scale)).rounded(.toNearestOrAwayFromZero))
+        let whole = scaled / scale
+        guard decimals > 0 else { return String(whole) }
+        let fraction = String(scaled % scale)
+        return "\(whole).\(String(repeating: "0", count: decimals - fraction.count))\(fraction)"
+    }
+
+    /// Milliseconds with three decimals, as the required lines print them: `0.412`.
+    public static func milliseconds(_ ms: Double) -> String {
+        fixed(ms, decimals: 3)
+    }
+}

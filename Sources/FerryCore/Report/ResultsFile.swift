@@ -1,0 +1,60 @@
+import Foundation
+
+/// The `--json` results of one side: every transfer and the summary.
+public struct ResultsFile: Codable, Equatable, Sendable {
+    /// `server` or `client`.
+    public var role: String
+    /// The file's base name.
+    public var file: String
+    public var transfers: [TransferRecord]
+    public var summary: Summary
+
+    public struct Summary: Codable, Equatable, Sendable {
+        public var count: Int
+        public var incorrect: Int
+        public var timing: TimingSummary
+
+        public init(count: Int, incorrect: Int, timing: TimingSummary) {
+            self.count = count
+            self.incorrect = incorrect
+            self.timing = timing
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            try timing.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(count, forKey: .count)
+            try container.encode(incorrect, forKey: .incorrect)
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            count = try container.decode(Int.self, forKey: .count)
+            incorrect = try container.decode(Int.self, forKey: .incorrect)
+            timing = try TimingSummary(from: decoder)
+        }
+
+        enum Keys: String, CodingKey { case count, incorrect }
+    }
+
+    public init(role: String, file: String, transfers: [TransferRecord]) {
+        self.role = role
+        self.file = file
+        self.transfers = transfers
+        self.summary = Summary(
+            count: transfers.count,
+            incorrect: transfers.filter { !$0.isCorrect }.count,
+            timing: TimingSummary(milliseconds: transfers.map(\.ms)))
+    }
+
+    /// Writes the results as pretty JSON, replacing `path` atomically.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw FerryError("\(path): cannot write the JSON results: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// Average and spread of per-transfer times, in milliseconds.
+///
+/// Percentiles use the nearest-rank method: p90 is the smallest time that at least 90% of
+/// transfers did not exceed. All values are 0 for an empty list.
+public struct TimingSummary: Codable, Equatable, Sendable {
+    public var averageMs: Double
+    public var minMs: Double
+    public var medianMs: Double
+    public var p90Ms: Double
+    public var p99Ms: Double
+    public var maxMs: Double
+
+    enum CodingKeys: String, CodingKey {
+        case averageMs = "average_ms", minMs = "min_ms", medianMs = "median_ms"
+        case p90Ms = "p90_ms", p99Ms = "p99_ms", maxMs = "max_ms"
+    }
+
+    public init(milliseconds times: [Double]) {
+        let sorted = times.sorted()
+        func rank(_ percent: Int) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            let index = (percent * sorted.count + 99) / 100
+            return sorted[max(index, 1) - 1]
+        }
+        averageMs = Self.printedMean(times)
+        minMs = sorted.first ?? 0
+        medianMs = rank(50)
+        p90Ms = rank(90)
+        p99Ms = rank(99)
+        maxMs = sorted.last ?? 0
+    }
+
+    /// The mean of times as printed (whole microseconds), so the printed average is exactly
+    /// the mean of the printed per-transfer figures.
+    public static func printedMean(_ times: [Double]) -> Double {
+        guard !times.isEmpty else { return 0 }
+        let total = times.reduce(Int64(0)) { $0 + Formatting.microseconds(ofMilliseconds: $1) }
+        return Double(total) / 1000 / Double(times.count)
+    }
+}

@@ -1,0 +1,70 @@
+import Glibc
+
+/// An open file descriptor for a regular file, owned by this object and closed exactly once.
+public final class OpenFile {
+    /// The descriptor, or -1 once closed.
+    public private(set) var descriptor: Int32
+    /// The path it was opened with, for error messages.
+    public let path: String
+
+    /// Opens `path` with the `open(2)` flags and mode given.
+    public init(path: String, flags: Int32, mode: mode_t = 0o644) throws {
+        self.path = path
+        self.descriptor = try systemCall("open", path) { open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// Opens an existing regular file for reading; a directory or a device is refused.
+    public static func forReading(_ path: String) throws -> OpenFile {
+        let file = try OpenFile(path: path, flags: O_RDONLY)
+        var info = stat()
+        do {
+            try systemCall("fstat", path) { fstat(file.descriptor, &info) }
+        } catch {
+            file.close()
+            throw error
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            file.close()
+            throw FerryError("\(path): not a regular file")
+        }
+        return file
+    }
+
+    deinit {
+        assert(descriptor < 0, "OpenFile \(path) leaked: close() was never called")
+    }
+
+    /// The file's size in bytes.
+    public func size() throws -> UInt64 {
+        var info = stat()
+        try systemCall("fstat", path) { fstat(descriptor, &info) }
+        return UInt64(info.st_size)
+    }
+
+    /// Writes every byte of `buffer` at the current offset.
+    public func write(_ buffer: UnsafeRawBufferPointer) throws {
+        let fd = descriptor
+        try writeFully(buffer, "write", path) { Glibc.write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])
+            let got = try systemCall("pread", path) {
+                pread(descriptor, target.baseAddress, target.count, off_t(offset) + off_t(filled))
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return filled
+    }
+
+    /// Closes the descriptor. Must be called exactly once.
+    public func close() {
+        precondition(descriptor >= 0, "OpenFile \(path) closed twice")
+        _ = Glibc.close(descriptor)
+        descriptor = -1
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Glibc
+
+/// The folder where the server keeps its copies, and the names they get.
+///
+/// Copy n of standard file `sample.txt` is `sample.n.txt`; while it arrives it is written
+/// as `.sample.n.txt.incoming` and renamed when complete. A transfer that broke off keeps what
+/// arrived as `sample.n.txt.partial`. Names come from the server's own standard file, never from
+/// the name a client announced. Nothing already in the folder is ever replaced: the server
+/// refuses to start when the folder holds a copy name it would write (see `checkFree`), and every
+/// file is created exclusively and renamed without replacing.
+public final class CopyStore {
+    /// The folder, as given.
+    public let directory: String
+    private let stem: String
+    private let fileExtension: String
+
+    /// Makes the folder if needed and checks that files can be created in it.
+    public init(directory: String, standardName: String) throws {
+        self.directory = directory
+        if let dot = standardName.lastIndex(of: "."), dot != standardName.startIndex {
+            stem = String(standardName[..<dot])
+            fileExtension = String(standardName[dot...])
+        } else {
+            stem = standardName
+            fileExtension = ""
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw FerryError("store \(directory): cannot create the folder: \(error.localizedDescription)")
+        }
+        let probe = path(".ferry-write-test.\(getpid())")
+        let file = try OpenFile(path: probe, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        file.close()
+        unlink(probe)
+    }
+
+    /// The name of complete copy `n`: `sample.7.txt`.
+    public func copyName(_ n: Int) -> String { "\(stem).\(n)\(fileExtension)" }
+    /// The name a broken transfer's bytes are kept under: `sample.7.txt.partial`.
+    public func partialName(_ n: Int) -> String { copyName(n) + ".partial" }
+    private func incomingName(_ n: Int) -> String { "." + copyName(n) + ".incoming" }
+    private func path(_ name: String) -> String { directory.hasSuffix("/") ? directory + name : "\(directory)/\(name)" }
+
+    /// Throws when the folder already holds a copy or partial copy numbered 1...count.
+    public func checkFree(count: Int) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let prefix = stem + "."
+        for name in names where name.hasPrefix(prefix) {
+            var rest = Substring(name.dropFirst(prefix.count))
+            if rest.hasSuffix(".partial") { rest = rest.dropLast(".partial".count) }
+            guard rest.hasSuffix(fileExtension) else { continue }
+            let number = rest.dropLast(fileExtension.count)
+            if let n = Int(number), (1...max(count, 1)).contains(n), String(n) == number {
+                throw FerryError(
+                    "store \(directory) already holds \(name) from an earlier run; the server never replaces "
+                        + "files it did not write: move them away or pass another --store")
+            }
+        }
+    }
+
+    /// Creates the file copy `n` is written to while it arrives.
+    public func begin(_ n: Int) throws -> OpenFile {
+        try OpenFile(path: path(incomingName(n)), flags: O_WRONLY | O_CREAT | O_EXCL)
+    }
+
+    /// Gives copy `n` its final name (`complete`) or its partial name, never replacing a file.
+    /// - Returns: the path it is now stored under.
+    public func keep(_ n: Int, complete: Bool) throws -> String {
+        let source = path(incomingName(n))
+        let target = path(complete ? copyName(n) : partialName(n))
+        try systemCall("link", "\(source) -> \(target)") { link(source, target) }
+        unlink(source)
+        return target
+    }
+
+    /// Removes the file of copy `n` when it could not be written at all.
+    public func discard(_ n: Int) {
+        unlink(path(incomingName(n)))
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import FerryCLI
+import FerryCore
+
+@main
+struct ClientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Send a file N times to a Ferry server, one fresh TCP connection per transfer, and report the server's verdicts.",
+        discussion: "See docs/usage.md.")
+
+    @Option(help: "The server's IPv4 or IPv6 address.")
+    var server: String
+
+    @OptionGroup var transfer: TransferOptions
+
+    @Option(help: "The file to send.")
+    var file: String
+
+    @Option(name: .customLong("connect-timeout"), help: "How long to keep trying to connect for each transfer (e.g. 5s).")
+    var connectTimeout: DurationArgument = DurationArgument(argument: "5s")!
+
+    static func main() { CommandLineEntry.main(Self.self) }
+
+    func run() throws {
+        let address = try AddressPolicy.resolve(server, port: UInt16(transfer.port), allowLoopback: transfer.allowLoopback)
+        let configuration = ClientConfiguration(
+            server: address, filePath: file, count: transfer.count, bufferSize: Int(transfer.bufferSize.bytes),
+            connectTimeout: connectTimeout.nanoseconds, idleTimeout: transfer.idleTimeout.nanoseconds,
+            jsonPath: transfer.json)
+        _ = try TransferClient(configuration: configuration, sink: StandardStreams()).run()
+    }
+}
