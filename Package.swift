@@ -20,7 +20,10 @@ let package = Package(
         .executableTarget(name: "server", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
         .executableTarget(name: "client", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
 
-        .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/FerryTestSupport"),
+        /// Hosts (network namespaces), child processes and, later, scenarios: what `runner` does.
+        .target(name: "FerryRunner", dependencies: ["FerryCore"]),
+
+        .target(name: "FerryTestSupport", dependencies: ["FerryCore", "FerryRunner"], path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FerryCore", "FerryTestSupport"]),
     ]

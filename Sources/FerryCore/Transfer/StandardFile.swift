@@ -2,11 +2,11 @@ import Glibc
 
 /// The server's standard file, which every received copy is compared against.
 ///
-/// Small files (up to `cacheLimit`) are read into memory once; larger ones are read in
+/// Small files (up to `defaultCacheLimit`) are read into memory once; larger ones are read in
 /// chunks of the receive buffer's size, so memory stays constant whatever the file size.
 public final class StandardFile {
-    /// Files up to this size are kept in memory.
-    public static let cacheLimit = 8 << 20
+    /// Files up to this size are kept in memory by default.
+    public static let defaultCacheLimit = 8 << 20
 
     /// The path it was opened from.
     public let path: String
@@ -17,12 +17,13 @@ public final class StandardFile {
     private let scratch: UnsafeMutableRawBufferPointer
 
     /// Opens the standard file; `chunkSize` is the largest chunk that will be compared at once.
-    public init(path: String, chunkSize: Int) throws {
+    /// Files up to `cacheLimit` bytes are read into memory, larger ones are read as they are compared.
+    public init(path: String, chunkSize: Int, cacheLimit: Int = StandardFile.defaultCacheLimit) throws {
         self.path = path
         file = try OpenFile.forReading(path)
         do {
             size = try file.size()
-            if size <= UInt64(Self.cacheLimit) {
+            if size <= UInt64(cacheLimit) {
                 let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 16)
                 let got = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: memory[0..<Int(size)]), at: 0)
                 guard got == Int(size) else {

@@ -1,0 +1,37 @@
+# Ferry: the two commands a newcomer needs are `make run` and `make test`.
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBIAN_PACKAGES := libyaml-dev iproute2 nftables iperf3
+
+.PHONY: all deps build release run test unit-test bench sample clean
+
+all: build
+
+## deps: install the Debian packages Ferry needs that are missing (apt-get update first).
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+## build: debug build of every executable and the tests.
+build:
+	$(SWIFT) build --build-tests
+
+release:
+	$(SWIFT) build -c release
+
+## run: install what is missing, build, and run the main job.
+run: deps build
+	./.build/debug/server --help >/dev/null
+	@echo "built .build/debug/server and .build/debug/client"
+
+## test: unit tests, end-to-end tests (namespaces need root; skipped with the reason otherwise).
+test: build
+	$(SWIFT) test --skip-build
+
+## sample: remake scenarios/files/sample.txt (65,550 bytes, deterministic).
+sample:
+	seq -f 'Ferry sample line %04g: the quick brown fox jumps over the lazy dog.' 1 950 > scenarios/files/sample.txt
+
+clean:
+	rm -rf .build runs

@@ -1,0 +1,156 @@
+import Foundation
+import Glibc
+
+/// How a child ended: an exit status or a signal. A result, not an error.
+public enum Termination: Equatable, Sendable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let status): "exit status \(status)"
+        case .signaled(let signal): "killed by signal \(signal) (\(String(cString: strsignal(signal))))"
+        }
+    }
+}
+
+/// A child process started with Foundation `Process`, in a process group of its own, whose
+/// stdout and stderr are drained into `output` by two threads while it runs.
+///
+/// `stop(grace:)` ends the whole group: SIGTERM, a grace period, then SIGKILL.
+public final class ChildProcess: @unchecked Sendable {
+    /// The command line, program first.
+    public let arguments: [String]
+    /// What it printed.
+    public let output: CapturedOutput
+    private let process = Process()
+    private let started = Date()
+    private var readers: [Thread] = []
+
+    /// Starts `arguments[0]` (looked up in PATH when it has no slash).
+    /// - Parameters:
+    ///   - environment: added to this process's environment.
+    ///   - outputCap: the most bytes of output kept.
+    public init(
+        arguments: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
+        outputCap: Int = 16 << 20
+    ) throws {
+        precondition(!arguments.isEmpty)
+        self.arguments = arguments
+        self.output = CapturedOutput(cap: outputCap)
+        guard let executable = Self.locate(arguments[0]) else {
+            throw FerryRunError.environment("\(arguments[0]): command not found")
+        }
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = Array(arguments.dropFirst())
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        do {
+            try process.run()
+        } catch {
+            throw FerryRunError.environment("\(arguments[0]): cannot start: \(error.localizedDescription)")
+        }
+        for (pipe, stream) in [(stdout, CapturedLine.Stream.stdout), (stderr, .stderr)] {
+            let descriptor = pipe.fileHandleForReading.fileDescriptor
+            let sink = output
+            let start = started
+            let reader = Thread {
+                Self.drain(descriptor, stream: stream, into: sink, since: start)
+                try? pipe.fileHandleForReading.close()
+            }
+            reader.start()
+            readers.append(reader)
+        }
+        try? stdout.fileHandleForWriting.close()
+        try? stderr.fileHandleForWriting.close()
+    }
+
+    /// The child's process id, which is also its process group id.
+    public var pid: Int32 { process.processIdentifier }
+
+    /// True while the child has not been reaped.
+    public var isRunning: Bool { process.isRunning }
+
+    /// Waits for the child to end, at most until `deadline`.
+    /// - Returns: how it ended, or nil if it was still running at the deadline.
+    public func wait(until deadline: Date) -> Termination? {
+        while process.isRunning {
+            if Date() >= deadline { return nil }
+            usleep(2000)
+        }
+        // Let the readers take the last lines still in the pipes (descendants may hold them open).
+        _ = output.waitForClose(until: min(deadline, Date().addingTimeInterval(2)))
+        return termination
+    }
+
+    /// How the child ended; nil while it runs.
+    public var termination: Termination? {
+        guard !process.isRunning else { return nil }
+        return process.terminationReason == .uncaughtSignal
+            ? .signaled(process.terminationStatus) : .exited(process.terminationStatus)
+    }
+
+    /// Sends `signal` to the child's whole process group.
+    public func signalGroup(_ signal: Int32) {
+        guard pid > 0 else { return }
+        _ = kill(-pid, signal)
+        _ = kill(pid, signal)
+    }
+
+    /// Stops the child and its process group: SIGTERM, up to `grace` seconds, then SIGKILL.
+    /// Safe to call after it has ended.
+    @discardableResult
+    public func stop(grace: TimeInterval = 2) -> Termination {
+        if process.isRunning {
+            signalGroup(SIGTERM)
+            if let ended = wait(until: Date().addingTimeInterval(grace)) {
+                signalGroup(SIGKILL)  // descendants that ignored SIGTERM
+                return ended
+            }
+            signalGroup(SIGKILL)
+        } else {
+            signalGroup(SIGKILL)
+        }
+        return wait(until: Date().addingTimeInterval(10)) ?? .signaled(SIGKILL)
+    }
+
+    private static func drain(_ descriptor: Int32, stream: CapturedLine.Stream, into sink: CapturedOutput, since start: Date) {
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        func emit(_ bytes: ArraySlice<UInt8>) {
+            var text = String(decoding: bytes, as: UTF8.self)
+            if text.hasSuffix("\r") { text.removeLast() }
+            sink.append(CapturedLine(stream: stream, time: Date().timeIntervalSince(start), text: text))
+        }
+        while true {
+            let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            pending.append(contentsOf: chunk[0..<got])
+            var lineStart = 0
+            while let newline = pending[lineStart...].firstIndex(of: 10) {
+                emit(pending[lineStart..<newline])
+                lineStart = newline + 1
+            }
+            pending.removeFirst(lineStart)
+        }
+        if !pending.isEmpty { emit(pending[...]) }
+        sink.streamClosed()
+    }
+
+    /// The full path of `program`, searching PATH when it has no slash.
+    static func locate(_ program: String) -> String? {
+        if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+        for folder in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+            let candidate = "\(folder)/\(program)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+}

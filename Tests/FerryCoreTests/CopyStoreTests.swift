@@ -1,0 +1,67 @@
+import FerryCore
+import FerryTestSupport
+import Foundation
+import Testing
+
+@Suite struct CopyStoreTests {
+    @Test func namesComeFromTheStandardFile() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try CopyStore(directory: folder.path, standardName: "sample.txt")
+        #expect(store.copyName(1) == "sample.1.txt")
+        #expect(store.partialName(12) == "sample.12.txt.partial")
+        let plain = try CopyStore(directory: folder.path, standardName: "README")
+        #expect(plain.copyName(3) == "README.3")
+        let hidden = try CopyStore(directory: folder.path, standardName: ".profile")
+        #expect(hidden.copyName(2) == ".profile.2")
+    }
+
+    @Test func completeAndPartialCopiesGetTheirNames() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try CopyStore(directory: folder.file("store/deep"), standardName: "sample.txt")
+        for (n, complete) in [(1, true), (2, false)] {
+            let file = try store.begin(n)
+            try [UInt8]("hello".utf8).withUnsafeBytes { try file.write($0) }
+            file.close()
+            _ = try store.keep(n, complete: complete)
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.file("store/deep")).sorted()
+        #expect(names == ["sample.1.txt", "sample.2.txt.partial"])
+    }
+
+    @Test func earlierCopiesStopTheServerFromStarting() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        try folder.write("sample.3.txt", bytes: [1])
+        let store = try CopyStore(directory: folder.path, standardName: "sample.txt")
+        #expect(throws: FerryError.self) { try store.checkFree(count: 3) }
+        try store.checkFree(count: 2)
+        try folder.write("sample.1.txt.partial", bytes: [1])
+        #expect(throws: FerryError.self) { try store.checkFree(count: 2) }
+    }
+
+    @Test func unrelatedFilesAreLeftAlone() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        for name in ["sample.txt", "sample.01.txt", "sample.x.txt", "other.1.txt", "sample.1.md"] {
+            try folder.write(name, bytes: [1])
+        }
+        try CopyStore(directory: folder.path, standardName: "sample.txt").checkFree(count: 100)
+    }
+
+    @Test func anExistingFileIsNeverReplaced() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try CopyStore(directory: folder.path, standardName: "sample.txt")
+        try folder.write("sample.1.txt", bytes: [42])
+        let file = try store.begin(1)
+        file.close()
+        #expect(throws: SystemError.self) { _ = try store.keep(1, complete: true) }
+        #expect(FileManager.default.contents(atPath: folder.file("sample.1.txt")) == Data([42]))
+    }
+
+    @Test func unwritableStoreIsRefused() throws {
+        #expect(throws: (any Error).self) { _ = try CopyStore(directory: "/proc/ferry-store", standardName: "a") }
+    }
+}

@@ -1,0 +1,150 @@
+import FerryCore
+import FerryTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// Server and client in this process over loopback: behaviour with good and bad peers.
+@Suite(.serialized) struct TransferLoopbackTests {
+    let folder: TemporaryDirectory
+    let standard: String
+
+    init() throws {
+        folder = try TemporaryDirectory()
+        standard = try folder.makePatternFile("sample.txt", size: 100_000)
+    }
+
+    private func serverConfiguration(port: UInt16, count: Int, idle: UInt64 = 5_000_000_000) throws -> ServerConfiguration {
+        ServerConfiguration(
+            address: try SocketAddress(host: "127.0.0.1", port: port), standardPath: standard, count: count,
+            storeDirectory: folder.file("store"), bufferSize: 4096, idleTimeout: idle)
+    }
+
+    private func startServer(_ configuration: ServerConfiguration, sink: RecordingSink) -> BackgroundRun<ResultsFile> {
+        let run = BackgroundRun { try TransferServer(configuration: configuration, sink: sink).run() }
+        // The client retries its connect, so no wait for the ready line is needed here.
+        return run
+    }
+
+    private func runClient(port: UInt16, file: String, count: Int) throws -> (ResultsFile, RecordingSink) {
+        let sink = RecordingSink()
+        let configuration = ClientConfiguration(
+            server: try SocketAddress(host: "127.0.0.1", port: port), filePath: file, count: count, bufferSize: 1000)
+        return (try TransferClient(configuration: configuration, sink: sink).run(), sink)
+    }
+
+    @Test func goodTransfersAreIdenticalAndStored() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let serverSink = RecordingSink()
+        let server = startServer(try serverConfiguration(port: port, count: 3), sink: serverSink)
+        let (client, clientSink) = try runClient(port: port, file: standard, count: 3)
+        let results = try server.join()
+
+        #expect(results.summary.incorrect == 0)
+        #expect(results.transfers.map(\.verdict) == [.identical, .identical, .identical])
+        #expect(client.transfers.map(\.verdict) == [.identical, .identical, .identical])
+        let stored = try FileManager.default.contentsOfDirectory(atPath: folder.file("store")).sorted()
+        #expect(stored == ["sample.1.txt", "sample.2.txt", "sample.3.txt"])
+        #expect(FileManager.default.contentsEqual(atPath: folder.file("store/sample.2.txt"), andPath: standard))
+        #expect(serverSink.lines.first == "I am ready for any client side request")
+        #expect(serverSink.lines.last == "I am done")
+        #expect(serverSink.lines.contains("Incorrect transfers: 0 of 3 (error rate 0.00%)"))
+        #expect(clientSink.lines.first == "I am connecting to server side: 127.0.0.1")
+        #expect(clientSink.lines.contains("The server's verdict on \"sample.txt\" for the 3rd time: identical"))
+    }
+
+    /// Opens a raw connection, sends `bytes`, optionally waits, and returns the verdict if one came.
+    private func rawPeer(port: UInt16, send bytes: [UInt8], thenWait: Bool = true) throws -> Verdict? {
+        let socket = try Socket(family: AF_INET, type: SOCK_STREAM, context: "peer")
+        defer { socket.close() }
+        try socket.connect(to: SocketAddress(host: "127.0.0.1", port: port), timeoutNanoseconds: 2_000_000_000)
+        try bytes.withUnsafeBytes { try socket.send($0) }
+        guard thenWait else { return nil }
+        var reply = [UInt8](repeating: 0, count: Verdict.length)
+        let got = try reply.withUnsafeMutableBytes { try socket.receiveFully(into: $0) }
+        return got == Verdict.length ? reply.withUnsafeBytes { Verdict.decode($0) } : nil
+    }
+
+    @Test func badPeersAreCountedAndTheServerCarriesOn() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let sink = RecordingSink()
+        let server = startServer(try serverConfiguration(port: port, count: 6, idle: 300_000_000), sink: sink)
+        usleep(100_000)
+
+        let slash = TransferHeader(transfer: 1, size: 10, name: "../../etc/passwd").encoded()
+        #expect(try rawPeer(port: port, send: slash)?.status == .refused)
+        #expect(try rawPeer(port: port, send: Array("GET / HTTP/1.1\r\n\r\n!!!!".utf8))?.detail == HeaderRefusal.badMagic.rawValue)
+        let huge = TransferHeader(transfer: 3, size: 17 << 30, name: "sample.txt").encoded()
+        #expect(try rawPeer(port: port, send: huge)?.detail == HeaderRefusal.tooLarge.rawValue)
+        // Announces 100000 bytes, sends 10, closes: the partial bytes are kept under a name that says so.
+        _ = try rawPeer(port: port, send: TransferHeader(transfer: 4, size: 100_000, name: "sample.txt").encoded() + [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], thenWait: false)
+        // Sends half a header, then goes silent past the idle timeout.
+        let silent = try rawPeer(port: port, send: Array(TransferHeader(transfer: 5, size: 1, name: "a").encoded().prefix(9)))
+        #expect(silent?.status == .incomplete)
+        let (client, _) = try runClient(port: port, file: standard, count: 1)
+        let results = try server.join()
+
+        #expect(client.transfers.first?.verdict == .identical)
+        #expect(results.transfers.map(\.verdict) == [.refused, .refused, .refused, .incomplete, .incomplete, .identical])
+        #expect(results.summary.incorrect == 5)
+        #expect(sink.lines.contains("Incorrect transfers: 5 of 6 (error rate 83.33%)"))
+        #expect(sink.diagnostics.contains { $0.contains("file name contains '/'") })
+        #expect(sink.diagnostics.contains { $0.contains("idle timeout") })
+        let stored = try FileManager.default.contentsOfDirectory(atPath: folder.file("store")).sorted()
+        #expect(stored == ["sample.4.txt.partial", "sample.6.txt"])
+        #expect(FileManager.default.contents(atPath: folder.file("store/sample.4.txt.partial")) == Data([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
+        // Every transfer has its three required lines, refused ones too.
+        for n in 1...6 {
+            #expect(sink.lines.contains { $0.hasPrefix("I am finishing receiving file") && $0.hasSuffix("for the \(Formatting.ordinal(n)) time") })
+        }
+    }
+
+    @Test func aDifferentCopyIsStoredAndCountedIncorrect() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        var bytes = [UInt8](FileManager.default.contents(atPath: standard)!)
+        bytes[bytes.count - 1] ^= 1
+        try FileManager.default.createDirectory(atPath: folder.file("other"), withIntermediateDirectories: true)
+        let other = try folder.write("other/sample.txt", bytes: bytes)
+        let server = startServer(try serverConfiguration(port: port, count: 2), sink: RecordingSink())
+        let (client, clientSink) = try runClient(port: port, file: other, count: 2)
+        let results = try server.join()
+        #expect(results.transfers.map(\.verdict) == [.different, .different])
+        #expect(client.transfers.map(\.verdict) == [.different, .different])
+        #expect(clientSink.lines.contains("The server's verdict on \"sample.txt\" for the 1st time: different"))
+        #expect(FileManager.default.fileExists(atPath: folder.file("store/sample.2.txt")))
+    }
+
+    @Test func portInUseIsOneLineWithTheAddress() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let holder = try Socket(family: AF_INET, type: SOCK_STREAM, context: "holder")
+        defer { holder.close() }
+        try holder.bind(to: SocketAddress(host: "127.0.0.1", port: port))
+        try holder.listen()
+        let error = #expect(throws: SystemError.self) {
+            try TransferServer(configuration: try serverConfiguration(port: port, count: 1), sink: RecordingSink()).run()
+        }
+        #expect(error?.description == "bind 127.0.0.1:\(port): Address already in use")
+    }
+
+    @Test func unreachableServerFailsWithinTheTimeout() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let configuration = ClientConfiguration(
+            server: try SocketAddress(host: "127.0.0.1", port: port), filePath: standard, count: 1,
+            connectTimeout: 200_000_000)
+        let error = #expect(throws: FerryError.self) { try TransferClient(configuration: configuration, sink: RecordingSink()).run() }
+        #expect(error?.message == "cannot reach the server at 127.0.0.1:\(port) within 0.2 s: connect 127.0.0.1:\(port): Connection refused")
+    }
+
+    @Test func unreadableFileIsReported() throws {
+        defer { folder.remove() }
+        let configuration = ClientConfiguration(
+            server: try SocketAddress(host: "127.0.0.1", port: 9), filePath: folder.file("missing.txt"), count: 1)
+        let error = #expect(throws: SystemError.self) { try TransferClient(configuration: configuration, sink: RecordingSink()).run() }
+        #expect(error?.description == "open \(folder.file("missing.txt")): No such file or directory")
+    }
+}
