@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "server", targets: ["server"]),
         .executable(name: "client", targets: ["client"]),
+        .executable(name: "runner", targets: ["runner"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,9 +20,14 @@ let package = Package(
         .target(name: "FerryCLI", dependencies: ["FerryCore", argumentParser]),
         .executableTarget(name: "server", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
         .executableTarget(name: "client", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
+        .executableTarget(name: "runner", dependencies: ["FerryCore", "FerryRunner", "FerryCLI", argumentParser]),
 
+        /// libyaml, Debian's libyaml-dev, through a module map.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        /// YAML scenarios: the libyaml wrapper, the node tree and the typed, validated scenario model.
+        .target(name: "FerryScenario", dependencies: ["CYAML", "FerryCore"]),
         /// Hosts (network namespaces), child processes and, later, scenarios: what `runner` does.
-        .target(name: "FerryRunner", dependencies: ["FerryCore"]),
+        .target(name: "FerryRunner", dependencies: ["FerryCore", "FerryScenario"]),
 
         .target(name: "FerryTestSupport", dependencies: ["FerryCore", "FerryRunner"], path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),

@@ -8,8 +8,10 @@ public enum CommandLineEntry {
     /// Exit status for a failure while running.
     public static let failureStatus: Int32 = 1
 
-    public static func main<Command: ParsableCommand>(_ type: Command.Type) {
-        ProcessSetup.ignoreBrokenPipes()
+    /// - Parameter ignoreBrokenPipes: ignore SIGPIPE (the transfer programs); the runner leaves it
+    ///   alone, since children inherit an ignored signal across exec.
+    public static func main<Command: ParsableCommand>(_ type: Command.Type, ignoreBrokenPipes: Bool = true) {
+        if ignoreBrokenPipes { ProcessSetup.ignoreBrokenPipes() }
         let name = type.configuration.commandName ?? "ferry"
         do {
             var command = try type.parseAsRoot()

@@ -54,13 +54,14 @@ public final class NamespacePair: @unchecked Sendable {
             ["ip", "-n", serverNamespace, "route", "add", self.clientAddress + hostPrefix, "dev", serverLink],
             ["ip", "-n", clientNamespace, "route", "add", self.serverAddress + hostPrefix, "dev", clientLink],
         ]
+        // Registered before the first step, so an interruption part-way removes what was made.
+        NamespaceRegistry.shared.add(self)
         do {
             for step in steps { try Tool.run(step) }
         } catch {
             remove()
             throw error
         }
-        NamespaceRegistry.shared.add(self)
     }
 
     deinit {

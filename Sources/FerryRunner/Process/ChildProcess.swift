@@ -31,11 +31,16 @@ public final class ChildProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - environment: added to this process's environment.
     ///   - outputCap: the most bytes of output kept.
+    ///   - tracked: registered with `ProcessRegistry`, so an interrupted run stops it; short
+    ///     administrative commands (`Tool`) are not.
     public init(
         arguments: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
-        outputCap: Int = 16 << 20
+        outputCap: Int = 16 << 20, tracked: Bool = true
     ) throws {
         precondition(!arguments.isEmpty)
+        if tracked && ProcessRegistry.shared.isClosed {
+            throw FerryRunError.environment("\(arguments[0]): not started: the run is being interrupted")
+        }
         self.arguments = arguments
         self.output = CapturedOutput(cap: outputCap)
         guard let executable = Self.locate(arguments[0]) else {
@@ -68,6 +73,7 @@ public final class ChildProcess: @unchecked Sendable {
         }
         try? stdout.fileHandleForWriting.close()
         try? stderr.fileHandleForWriting.close()
+        if tracked { ProcessRegistry.shared.add(self) }
     }
 
     /// The child's process id, which is also its process group id.
@@ -85,6 +91,7 @@ public final class ChildProcess: @unchecked Sendable {
         }
         // Let the readers take the last lines still in the pipes (descendants may hold them open).
         _ = output.waitForClose(until: min(deadline, Date().addingTimeInterval(2)))
+        ProcessRegistry.shared.remove(self)
         return termination
     }
 
@@ -116,7 +123,9 @@ public final class ChildProcess: @unchecked Sendable {
         } else {
             signalGroup(SIGKILL)
         }
-        return wait(until: Date().addingTimeInterval(10)) ?? .signaled(SIGKILL)
+        let ended = wait(until: Date().addingTimeInterval(10)) ?? .signaled(SIGKILL)
+        ProcessRegistry.shared.remove(self)
+        return ended
     }
 
     private static func drain(_ descriptor: Int32, stream: CapturedLine.Stream, into sink: CapturedOutput, since start: Date) {

@@ -6,7 +6,7 @@ public enum Tool {
     /// - Throws: `FerryRunError.environment` with the command and its stderr when it fails.
     @discardableResult
     public static func run(_ arguments: [String], timeout: TimeInterval = 20) throws -> String {
-        let child = try ChildProcess(arguments: arguments, outputCap: 1 << 20)
+        let child = try ChildProcess(arguments: arguments, outputCap: 1 << 20, tracked: false)
         let ended = child.wait(until: Date().addingTimeInterval(timeout)) ?? child.stop()
         let lines = child.output.snapshot
         guard ended == .exited(0) else {

@@ -1,0 +1,70 @@
+import Foundation
+import Glibc
+
+/// The write end of the self-pipe the signal handler writes to (set once, before the handler).
+nonisolated(unsafe) private var signalPipeWriter: Int32 = -1
+
+/// Turns SIGINT, SIGTERM and SIGHUP into a call on an ordinary thread, so the runner can stop its
+/// children and remove its namespaces before it exits.
+///
+/// A real handler is installed (not SIG_IGN, not a blocked mask), because children inherit ignored
+/// and blocked signals across exec but not handlers: they must still die of SIGTERM.
+public enum SignalWatcher {
+    /// Installs the handler; `onSignal` runs on a thread of its own for the first signal that arrives.
+    public static func install(_ onSignal: @escaping @Sendable (Int32) -> Void) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        signalPipeWriter = ends[1]
+        let reader = ends[0]
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { signal in
+            var byte = UInt8(truncatingIfNeeded: signal)
+            _ = write(signalPipeWriter, &byte, 1)
+        }
+        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaction(signal, &action, nil) }
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while read(reader, &byte, 1) != 1 {}
+            onSignal(Int32(byte))
+        }
+        thread.start()
+    }
+}
+
+/// The children alive in this process, so that an interrupted run can stop them.
+public final class ProcessRegistry: @unchecked Sendable {
+    public static let shared = ProcessRegistry()
+    private let lock = NSLock()
+    private var children: [ObjectIdentifier: ChildProcess] = [:]
+    private var closed = false
+
+    /// True once `stopAll` ran: no further tracked child may start.
+    public var isClosed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return closed
+    }
+
+    func add(_ child: ChildProcess) {
+        lock.lock()
+        children[ObjectIdentifier(child)] = child
+        lock.unlock()
+    }
+
+    func remove(_ child: ChildProcess) {
+        lock.lock()
+        children[ObjectIdentifier(child)] = nil
+        lock.unlock()
+    }
+
+    /// Stops every child still registered (SIGTERM, grace, SIGKILL).
+    public func stopAll(grace: TimeInterval = 1) {
+        lock.lock()
+        closed = true
+        let alive = Array(children.values)
+        lock.unlock()
+        for child in alive { child.signalGroup(SIGTERM) }
+        for child in alive { child.stop(grace: grace) }
+    }
+}

@@ -1,0 +1,24 @@
+import FerryCore
+
+/// The table printed after a run of several cases: one row per case with its protocol, buffer
+/// size, incorrect transfers, error rate and both sides' averages.
+public enum ComparisonTable {
+    public static func lines(_ results: [CaseResult]) -> [String] {
+        let header = ["case", "protocol", "buffer", "incorrect", "error rate", "client avg ms", "server avg ms"]
+        let rows = results.map { result in
+            [
+                result.name, result.transport, String(result.bufferSize), "\(result.incorrect)/\(result.repetitions)",
+                Formatting.fixed(Double(result.incorrect) * 100 / Double(max(result.repetitions, 1)), decimals: 2) + "%",
+                result.clientAverage.map(Formatting.milliseconds) ?? "-", result.serverAverage.map(Formatting.milliseconds) ?? "-",
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func format(_ row: [String]) -> String {
+            row.enumerated().map { index, cell in
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                return index == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }
+        return [format(header)] + rows.map(format)
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// How a run goes, from the command line.
+public struct RunOptions: Sendable {
+    /// Where case folders go; each case gets `<workDirectory>/<case>`.
+    public var workDirectory: String
+    /// Keep the copies of passing cases too (failing cases always keep theirs).
+    public var keep: Bool
+    /// Folder holding Ferry's `server` and `client` executables.
+    public var binaries: String
+    /// 0 quiet, 1 normal, 2 verbose.
+    public var verbosity: Int
+
+    /// `workDirectory` is made absolute, since the children run in other folders.
+    public init(workDirectory: String, keep: Bool, binaries: String, verbosity: Int) {
+        self.workDirectory = URL(fileURLWithPath: workDirectory).standardizedFileURL.path
+        self.keep = keep
+        self.binaries = binaries
+        self.verbosity = verbosity
+    }
+}

@@ -1,0 +1,79 @@
+import FerryCore
+import Foundation
+
+/// A message template (`I am starting receiving file "{file}" for the {nth} time`) compiled into a
+/// regular expression over normalized lines. `{n}` and `{nth}` are captured and compared with the
+/// transfer number; `{ms}` captures a decimal number; `{int}` is any whole number; `{any}` any text.
+public struct MessageTemplate: @unchecked Sendable {
+    private let expression: NSRegularExpression
+    /// For each capture group, in order: `n`, `nth` or `ms`.
+    private let groups: [String]
+    /// The template with scenario placeholders filled in, for messages.
+    public let display: String
+
+    public init(_ template: String, values: [String: String], normalizer: LineNormalizer) throws {
+        let pieces = try Placeholders.split(template, allowed: Placeholders.scenario + Placeholders.template)
+        var pattern = ""
+        var groups: [String] = []
+        var display = ""
+        for piece in pieces {
+            switch piece {
+            case .literal(let text):
+                pattern += NSRegularExpression.escapedPattern(for: normalizer.normalize(text))
+                display += text
+            case .placeholder(let name):
+                switch name {
+                case "n": pattern += "([0-9]+)"; groups.append(name)
+                case "nth": pattern += "([0-9]+(?:st|nd|rd|th))"; groups.append(name)
+                case "ms": pattern += "([0-9]+(?:\\.[0-9]+)?)"; groups.append(name)
+                case "int": pattern += "[0-9]+"
+                case "any": pattern += ".*"
+                default:
+                    let value = values[name] ?? ""
+                    pattern += NSRegularExpression.escapedPattern(for: normalizer.normalize(value))
+                }
+                display += ["n", "nth", "ms", "int", "any"].contains(name) ? "{\(name)}" : values[name] ?? ""
+            }
+        }
+        expression = try NSRegularExpression(pattern: pattern, options: normalizer.options.ignoreCase ? [.caseInsensitive] : [])
+        self.groups = groups
+        self.display = display
+    }
+
+    /// What a matching line held.
+    public struct Match: Equatable {
+        /// The transfer number from `{n}` or `{nth}`, if the template has one.
+        public var n: Int?
+        /// The `{ms}` figure, if the template has one.
+        public var ms: Double?
+    }
+
+    /// Matches a normalized line. With `transfer`, `{n}`/`{nth}` must be that number (and the
+    /// ordinal suffix right for it).
+    public func match(_ line: String, transfer: Int? = nil) -> Match? {
+        let range = NSRange(line.startIndex..., in: line)
+        guard let result = expression.firstMatch(in: line, range: range) else { return nil }
+        var found = Match()
+        for (index, kind) in groups.enumerated() {
+            guard let captured = Range(result.range(at: index + 1), in: line) else { return nil }
+            let text = String(line[captured])
+            switch kind {
+            case "n":
+                guard let value = Int(text) else { return nil }
+                found.n = value
+            case "nth":
+                guard let value = Int(text.prefix { $0.isNumber }), Formatting.ordinal(value) == text.lowercased() else { return nil }
+                found.n = value
+            default:
+                found.ms = Double(text)
+            }
+        }
+        if let transfer, let n = found.n, n != transfer { return nil }
+        return found
+    }
+
+    /// The template as it reads for transfer `n`: `{n}` and `{nth}` filled in.
+    public func display(for n: Int) -> String {
+        display.replacingOccurrences(of: "{nth}", with: Formatting.ordinal(n)).replacingOccurrences(of: "{n}", with: String(n))
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import FerryCLI
+import FerryCore
+import FerryRunner
+import Foundation
+import Glibc
+
+@main
+struct RunnerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runner",
+        abstract: "Run YAML scenarios: make the hosts, run server and client, check their output and the stored copies.",
+        discussion: """
+            Exit status: 0 all cases passed, 1 a case failed, 2 a scenario is invalid, 3 this machine cannot run it.
+            See docs/runner.md and docs/scenario-format.md.
+            """)
+
+    @Argument(help: "Scenario files (YAML), run in order.")
+    var files: [String]
+
+    @OptionGroup var reports: ReportOptions
+
+    @Option(name: .customLong("work-dir"), help: "Folder for case logs and copies (default: a fresh folder under runs/).")
+    var workDir: String?
+
+    @Flag(help: "Keep the copies of passing cases too (failing cases always keep theirs).")
+    var keep = false
+
+    @Flag(name: .shortAndLong, help: "Print only failures and the summary.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Also print every check of every case.")
+    var verbose = false
+
+    func validate() throws {
+        guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose exclude each other") }
+        guard !files.isEmpty else { throw ValidationError("name at least one scenario file") }
+    }
+
+    static func main() { CommandLineEntry.main(Self.self, ignoreBrokenPipes: false) }
+
+    func run() throws {
+        SignalWatcher.install { signal in
+            let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+            StandardStreams().diagnostic("runner: interrupted by \(name): stopping children and removing namespaces")
+            ProcessRegistry.shared.stopAll()
+            NamespaceRegistry.shared.removeAll()
+            Glibc.exit(128 + signal)
+        }
+        let options = RunOptions(
+            workDirectory: workDir ?? Self.freshWorkDirectory(), keep: keep, binaries: Self.binaryFolder(),
+            verbosity: quiet ? 0 : verbose ? 2 : 1)
+        let request = RunRequest(files: files, junitPath: reports.junit, jsonPath: reports.json, htmlPath: reports.html, options: options)
+        let status = Runner.execute(request, sink: StandardStreams())
+        NamespaceRegistry.shared.removeAll()
+        throw ExitCode(status)
+    }
+
+    /// `runs/20261126-021500-3fa9c2`.
+    static func freshWorkDirectory() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                           parts.tm_hour, parts.tm_min, parts.tm_sec)
+        return "runs/\(stamp)-\(NamespacePair.newToken())"
+    }
+
+    /// The folder holding Ferry's executables: `FERRY_BIN_DIR`, else the runner's own folder.
+    static func binaryFolder() -> String {
+        if let folder = ProcessInfo.processInfo.environment["FERRY_BIN_DIR"] { return folder }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent().path
+    }
+}
+
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Write a JUnit XML report here.")
+    var junit: String?
+
+    @Option(help: "Write a JSON report here.")
+    var json: String?
+
+    @Option(help: "Write an HTML report with per-transfer charts here.")
+    var html: String?
+}
