@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libyaml-dev iproute2 nftables iperf3
 
-.PHONY: all deps build release run test unit-test bench sample clean
+.PHONY: all deps build release run test scenarios bench sample clean
 
 all: build
 
@@ -17,16 +17,24 @@ deps:
 build:
 	$(SWIFT) build --build-tests
 
+## release: optimized executables in .build/release.
 release:
 	$(SWIFT) build -c release
 
 ## run: install what is missing, build, and run the main job.
 run: deps build
-	./.build/debug/server --help >/dev/null
-	@echo "built .build/debug/server and .build/debug/client"
+	mkdir -p runs
+	./.build/debug/runner scenarios/default.yaml --html runs/last-report.html
 
-## test: unit tests, end-to-end tests (namespaces need root; skipped with the reason otherwise).
-test: build
+## scenarios: every scenario in scenarios/ under the runner. Needs root for network namespaces;
+## without it they are skipped with the reason (the runner would otherwise use this machine's own address).
+scenarios: build
+	@if [ "$$(id -u)" = 0 ]; then \
+	  ./.build/debug/runner scenarios/*.yaml --junit .build/scenarios-junit.xml --json .build/scenarios.json; \
+	else echo "scenarios skipped: the runner needs root to make network namespaces"; fi
+
+## test: every scenario under the runner, then the unit and end-to-end tests.
+test: scenarios
 	$(SWIFT) test --skip-build
 
 ## sample: remake scenarios/files/sample.txt (65,550 bytes, deterministic).

@@ -31,6 +31,8 @@ let package = Package(
 
         .target(name: "FerryTestSupport", dependencies: ["FerryCore", "FerryRunner"], path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FerryCore", "FerryTestSupport"]),
+        .testTarget(name: "FerryScenarioTests", dependencies: ["FerryScenario", "FerryCore", "FerryTestSupport"]),
+        .testTarget(name: "FerryRunnerTests", dependencies: ["FerryRunner", "FerryScenario", "FerryCore", "FerryTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FerryCore", "FerryRunner", "FerryTestSupport"]),
     ]
 )

@@ -52,6 +52,7 @@ struct RunnerCommand: ParsableCommand {
             verbosity: quiet ? 0 : verbose ? 2 : 1)
         let request = RunRequest(files: files, junitPath: reports.junit, jsonPath: reports.json, htmlPath: reports.html, options: options)
         let status = Runner.execute(request, sink: StandardStreams())
+        SignalWatcher.yieldToInterruption()
         NamespaceRegistry.shared.removeAll()
         throw ExitCode(status)
     }

@@ -5,7 +5,8 @@ public final class TemporaryDirectory {
     public let path: String
 
     public init(_ label: String = "ferry-test") throws {
-        var template = Array("\(NSTemporaryDirectory())/\(label).XXXXXX".utf8CString)
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).standardizedFileURL.path
+        var template = Array("\(base)/\(label).XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         path = String(cString: made)
     }

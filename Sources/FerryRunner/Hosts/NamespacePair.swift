@@ -54,13 +54,15 @@ public final class NamespacePair: @unchecked Sendable {
             ["ip", "-n", serverNamespace, "route", "add", self.clientAddress + hostPrefix, "dev", serverLink],
             ["ip", "-n", clientNamespace, "route", "add", self.serverAddress + hostPrefix, "dev", clientLink],
         ]
-        // Registered before the first step, so an interruption part-way removes what was made.
-        NamespaceRegistry.shared.add(self)
-        do {
-            for step in steps { try Tool.run(step) }
-        } catch {
-            remove()
-            throw error
+        // Made while holding the registry's creation lock, so an interrupted run's `removeAll`
+        // waits for a pair half made and then removes it.
+        try NamespaceRegistry.shared.creating(self) {
+            do {
+                for step in steps { try Tool.run(step) }
+            } catch {
+                remove()
+                throw error
+            }
         }
     }
 
@@ -79,6 +81,9 @@ public final class NamespacePair: @unchecked Sendable {
     public func inServer(_ arguments: [String]) -> [String] { ["ip", "netns", "exec", serverNamespace] + arguments }
     /// `arguments` wrapped to run inside the client's namespace.
     public func inClient(_ arguments: [String]) -> [String] { ["ip", "netns", "exec", clientNamespace] + arguments }
+
+    /// For a pair that was never made.
+    fileprivate func markRemoved() { removed = true }
 
     /// Kills every process still inside either namespace, then deletes both. Idempotent.
     public func remove() {
@@ -107,7 +112,24 @@ public final class NamespacePair: @unchecked Sendable {
 public final class NamespaceRegistry: @unchecked Sendable {
     public static let shared = NamespaceRegistry()
     private let lock = NSLock()
+    private let creation = NSLock()
     private var pairs: [ObjectIdentifier: NamespacePair] = [:]
+    private var closed = false
+
+    /// Registers `pair` and runs `make`, unless the registry was closed by `removeAll`.
+    func creating(_ pair: NamespacePair, _ make: () throws -> Void) throws {
+        creation.lock()
+        defer { creation.unlock() }
+        lock.lock()
+        let isClosed = closed
+        lock.unlock()
+        if isClosed {
+            pair.markRemoved()
+            throw FerryRunError.environment("namespaces not made: the run is being interrupted")
+        }
+        add(pair)
+        try make()
+    }
 
     func add(_ pair: NamespacePair) {
         lock.lock()
@@ -121,9 +143,12 @@ public final class NamespaceRegistry: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Removes every pair still alive.
+    /// Removes every pair still alive, after any pair being made is complete; no pair is made afterwards.
     public func removeAll() {
+        creation.lock()
+        defer { creation.unlock() }
         lock.lock()
+        closed = true
         let alive = Array(pairs.values)
         lock.unlock()
         for pair in alive { pair.remove() }

@@ -3,6 +3,8 @@ import Glibc
 
 /// The write end of the self-pipe the signal handler writes to (set once, before the handler).
 nonisolated(unsafe) private var signalPipeWriter: Int32 = -1
+/// Set by the handler (an async-signal-safe store) as soon as a signal arrives.
+nonisolated(unsafe) private var signalArrived: sig_atomic_t = 0
 
 /// Turns SIGINT, SIGTERM and SIGHUP into a call on an ordinary thread, so the runner can stop its
 /// children and remove its namespaces before it exits.
@@ -19,16 +21,33 @@ public enum SignalWatcher {
         let reader = ends[0]
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in
+            signalArrived = 1
             var byte = UInt8(truncatingIfNeeded: signal)
             _ = write(signalPipeWriter, &byte, 1)
         }
-        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaction(signal, &action, nil) }
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            sigaction(signal, &action, nil)
+            sigaddset(&unblocked, signal)
+        }
+        // A parent may have started us with these blocked; threads made from now on inherit this mask.
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
         let thread = Thread {
             var byte: UInt8 = 0
             while read(reader, &byte, 1) != 1 {}
             onSignal(Int32(byte))
         }
         thread.start()
+    }
+}
+
+extension SignalWatcher {
+    /// Call before exiting normally: once a signal has arrived, the handler thread owns the exit
+    /// (it must finish removing namespaces first), so this waits for it and never returns.
+    public static func yieldToInterruption() {
+        guard signalArrived != 0 else { return }
+        while true { pause() }
     }
 }
 

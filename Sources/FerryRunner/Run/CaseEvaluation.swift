@@ -33,8 +33,8 @@ struct CaseEvaluation {
             if startedClient {
                 checks.append(averageCheck("client_average", log: clientLog, time: SeedMessages.clientTime, average: SeedMessages.clientAverage))
             }
-            checks.append(reportedIncorrectCheck(serverLog))
         }
+        checks.append(reportedIncorrectCheck(serverLog))
         checks.append(copiesCheck())
         if let budget = expect.maxAverageMs {
             let average = self.average(clientLog, template: SeedMessages.clientAverage)

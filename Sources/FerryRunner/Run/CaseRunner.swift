@@ -93,8 +93,11 @@ public struct CaseRunner {
         }
         guard let server = sides.server else { return sides }
         defer { server.stop() }
-        let readyDeadline = min(deadline, Date().addingTimeInterval(scenario.timeouts.ready))
-        if let problem = waitUntilReady(server, until: readyDeadline) {
+        let readyLimit = Date().addingTimeInterval(scenario.timeouts.ready)
+        let limitText = readyLimit <= deadline
+            ? "within \(Formatting.fixed(scenario.timeouts.ready, decimals: 1)) s"
+            : "within the case limit of \(Formatting.fixed(scenario.timeouts.caseLimit, decimals: 1)) s"
+        if let problem = waitUntilReady(server, until: min(deadline, readyLimit), limitText: limitText) {
             checks.append(Check(name: "server_ready", passed: false, detail: problem))
             sides.serverEnd = server.stop()
             return sides
@@ -134,8 +137,7 @@ public struct CaseRunner {
     }
 
     /// nil when the server is ready; otherwise why not.
-    private func waitUntilReady(_ server: ChildProcess, until deadline: Date) -> String? {
-        let seconds = Formatting.fixed(scenario.timeouts.ready, decimals: 1)
+    private func waitUntilReady(_ server: ChildProcess, until deadline: Date, limitText: String) -> String? {
         let readyLine = scenario.server.map { $0.ready } ?? SeedMessages.serverReady
         if let readyLine {
             let normalizer = LineNormalizer(scenario.expect.match)
@@ -144,14 +146,14 @@ public struct CaseRunner {
                 return nil
             }
             if let end = server.termination { return "the server ended (\(end)) before printing its ready line \"\(readyLine)\"" }
-            return "the server did not print its ready line \"\(readyLine)\" within \(seconds) s"
+            return "the server did not print its ready line \"\(readyLine)\" \(limitText)"
         }
         while Date() < deadline {
             if ReadinessProbe.isListening(pid: server.pid, port: scenario.transfer.port) { return nil }
             if let end = server.termination { return "the server ended (\(end)) before listening on port \(scenario.transfer.port)" }
             usleep(5000)
         }
-        return "the server did not listen on port \(scenario.transfer.port) within \(seconds) s"
+        return "the server did not listen on port \(scenario.transfer.port) \(limitText)"
     }
 
     private func placeholderValues(hosts: CaseHosts, store: String) -> [String: String] {

@@ -1,0 +1,140 @@
+import FerryCore
+@testable import FerryRunner
+import FerryScenario
+import Foundation
+import FoundationXML
+import Testing
+
+/// Counts elements and collects attributes while parsing XML; fails on malformed input.
+final class ElementCounter: NSObject, XMLParserDelegate {
+    var counts: [String: Int] = [:]
+    var attributes: [String: [[String: String]]] = [:]
+    var text = ""
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes attributeDict: [String: String] = [:]) {
+        counts[name, default: 0] += 1
+        attributes[name, default: []].append(attributeDict)
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+}
+
+func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
+    CaseResult(
+        name: name, scenario: scenario, scenarioName: "demo", transport: "tcp", bufferSize: 4096, repetitions: 3,
+        isolation: "namespaces",
+        checks: [
+            Check(name: "server_exit", passed: true, detail: "expected exit status 0, got exit status 0"),
+            Check(name: "server_messages", passed: passed, detail: "missing line for transfer 2: \"I am <done>\" & more",
+                  context: ["1: I am ready"]),
+        ],
+        incorrect: passed ? 0 : 1, verified: Verification(identical: passed ? 3 : 2, differing: passed ? 0 : 1, missing: 0),
+        serverTimes: [0.1, 0.2, 0.3], clientTimes: [0.2, 0.3, 0.4], serverAverage: 0.2, clientAverage: 0.3, duration: 0.5,
+        folder: "/tmp/x", serverLog: [CapturedLine(stream: .stdout, time: 0, text: "I am ready \u{1}<ok>")], clientLog: [],
+        droppedOutput: 0)
+}
+
+@Suite struct ReportTests {
+    let results = [
+        sampleResult(name: "a", scenario: "one.yaml", passed: true),
+        sampleResult(name: "b[tcp,4096]", scenario: "one.yaml", passed: false),
+        sampleResult(name: "c", scenario: "two.yaml", passed: true),
+    ]
+
+    @Test func junitIsWellFormedWithTheRightCounts() throws {
+        let xml = JUnitReport.render(results)
+        let parser = XMLParser(data: Data(xml.utf8))
+        let counter = ElementCounter()
+        parser.delegate = counter
+        #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(counter.counts["testsuites"] == 1)
+        #expect(counter.counts["testsuite"] == 2)
+        #expect(counter.counts["testcase"] == 3)
+        #expect(counter.counts["failure"] == 1)
+        #expect(counter.counts["system-out"] == 3)
+        let suites = counter.attributes["testsuite"] ?? []
+        #expect(suites.map { $0["tests"] } == ["2", "1"])
+        #expect(suites.map { $0["failures"] } == ["1", "0"])
+        #expect(counter.attributes["testsuites"]?.first?["failures"] == "1")
+        #expect(counter.attributes["failure"]?.first?["message"] == "server_messages: missing line for transfer 2: \"I am <done>\" & more")
+        #expect(counter.text.contains("I am ready <ok>"))
+    }
+
+    @Test func jsonHasTheDocumentedKeys() throws {
+        let data = try JSONReport.render(results)
+        let object = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try #require(object["cases"] as? [[String: Any]])
+        #expect(cases.count == 3)
+        let first = cases[0]
+        for key in ["name", "scenario", "protocol", "buffer_size", "passed", "checks", "repetitions", "incorrect", "server", "client", "verified"] {
+            #expect(first[key] != nil, "missing \(key)")
+        }
+        let server = try #require(first["server"] as? [String: Any])
+        for key in ["average_ms", "min_ms", "median_ms", "p90_ms", "p99_ms", "max_ms"] { #expect(server[key] != nil, "missing \(key)") }
+        let verified = try #require(cases[1]["verified"] as? [String: Int])
+        #expect(verified == ["identical": 2, "differing": 1, "missing": 0])
+        #expect(cases[1]["passed"] as? Bool == false)
+        let checks = try #require(first["checks"] as? [[String: Any]])
+        #expect(checks.first?["name"] as? String == "server_exit")
+    }
+
+    @Test func terminalLinesSayPassOrFail() {
+        #expect(TerminalReport.caseLine(results[0]) == "PASS a  tcp  buffer 4096  3 transfers  0 incorrect  client 0.300 ms  server 0.200 ms  (0.5 s)")
+        #expect(TerminalReport.failureLines(results[1]).first == "     server_messages: missing line for transfer 2: \"I am <done>\" & more")
+        #expect(TerminalReport.failureLines(results[0]).isEmpty)
+        #expect(TerminalReport.summary(results) == "2 passed, 1 failed")
+    }
+
+    @Test func comparisonTableHasARowPerCase() {
+        let lines = ComparisonTable.lines(results)
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("case"))
+        #expect(lines[2].contains("1/3") && lines[2].contains("33.33%"))
+    }
+
+    @Test func htmlHasAChartPerSide() {
+        let html = HTMLReport.render(results)
+        #expect(html.components(separatedBy: "<svg").count - 1 == 6)
+        #expect(html.contains("transfer 3: 0.300 ms"))
+    }
+}
+
+@Suite struct RunnerPartsTests {
+    @Test func listeningPortsComeFromProcNetTCP() {
+        let table = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0263630A:1389 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0
+               1: 0263630A:1389 0163630A:A1B2 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0
+               2: 00000000:0016 00000000:0000 06 00000000:00000000 00:00000000 00000000     0        0 3 1 0
+            """
+        #expect(ReadinessProbe.listeningPorts(inTable: table) == [5001])
+    }
+
+    @Test func ownProcessListeningIsSeen() throws {
+        let socket = try Socket(family: AF_INET, type: SOCK_STREAM, context: "probe")
+        defer { socket.close() }
+        try socket.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
+        try socket.listen()
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.descriptor, $0, &length) } }
+        #expect(ReadinessProbe.isListening(pid: getpid(), port: Int(UInt16(bigEndian: address.sin_port))))
+    }
+
+    @Test func caseNamesBecomeFolderNames() {
+        #expect(CaseRunner.folderName("buffers[tcp,4096]") == "buffers-tcp-4096")
+        #expect(CaseRunner.folderName("tcp-100") == "tcp-100")
+        #expect(CaseRunner.folderName("a b/c") == "a-b-c")
+        #expect(CaseRunner.folderName("///") == "case")
+    }
+
+    @Test func isolationChoice() throws {
+        #expect(try CaseHosts.choose(.auto, unavailableReason: nil).0 == .namespaces)
+        #expect(try CaseHosts.choose(.auto, unavailableReason: "needs root").1 == "host (auto: needs root)")
+        #expect(try CaseHosts.choose(.host, unavailableReason: nil).0 == .host)
+        #expect(throws: FerryRunError.environment("isolation: namespaces: needs root")) {
+            try CaseHosts.choose(.namespaces, unavailableReason: "needs root")
+        }
+    }
+}

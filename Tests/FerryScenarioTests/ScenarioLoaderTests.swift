@@ -1,0 +1,120 @@
+import FerryScenario
+import FerryTestSupport
+import Foundation
+import Testing
+
+@Suite struct ScenarioLoaderTests {
+    let folder: TemporaryDirectory
+
+    init() throws {
+        folder = try TemporaryDirectory("ferry-scenario")
+        try FileManager.default.createDirectory(atPath: folder.file("files"), withIntermediateDirectories: true)
+        try folder.write("files/sample.txt", bytes: Array("hello\n".utf8))
+    }
+
+    private func load(_ text: String) throws -> Scenario {
+        try ScenarioLoader.decode(text, path: folder.file("x.yaml"))
+    }
+
+    /// The first line of the error for `text`.
+    private func headline(_ text: String) -> String? {
+        do {
+            _ = try load(text)
+            return nil
+        } catch let error as SourceError {
+            return error.headline.replacingOccurrences(of: folder.path + "/", with: "")
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func fullScenarioDecodes() throws {
+        defer { folder.remove() }
+        let scenario = try load("""
+            name: tcp-100
+            description: Send it.
+            network: {isolation: namespaces, server_ip: 10.99.0.2, client_ip: 10.99.0.1}
+            transfer:
+              protocol: tcp
+              port: 5001
+              file: files/sample.txt
+              repetitions: 100
+              buffer_sizes: [4096, 64KiB]
+            server:
+              command: [python3, server.py, "{server_ip}", "{port}"]
+              env: {PYTHONUNBUFFERED: "1"}
+              store: received
+              ready: "I am ready for any client side request"
+            timeouts: {ready: 5s, case: 2m}
+            expect:
+              exit_code: 0
+              max_error_rate: 5%
+              max_average_ms: 50
+              messages: seed
+              server: ["I am ready", {each: 'I am starting receiving file "{file}" for the {nth} time'}, {absent: Traceback}]
+              match: {ignore_case: true, quotes: ignore}
+            """)
+        #expect(scenario.name == "tcp-100")
+        #expect(scenario.network.isolation == .namespaces)
+        #expect(scenario.transfer.file == folder.file("files/sample.txt"))
+        #expect(scenario.transfer.standard == scenario.transfer.file)
+        #expect(scenario.transfer.bufferSizes == [4096, 65536])
+        #expect(scenario.timeouts.ready == 5 && scenario.timeouts.caseLimit == 120)
+        #expect(scenario.expect.maxErrorRate == 5 && scenario.expect.maxIncorrect == nil)
+        #expect(scenario.expect.seed)
+        #expect(scenario.expect.server.map(\.kind) == [.contains, .each, .absent])
+        #expect(scenario.expect.match == MatchOptions(ignoreCase: true, ignoreQuotes: true))
+        #expect(scenario.server?.command == ["python3", "server.py", "{server_ip}", "{port}"])
+        #expect(scenario.cases.map(\.name) == ["tcp-100[tcp,4096]", "tcp-100[tcp,65536]"])
+    }
+
+    @Test func defaultsApply() throws {
+        defer { folder.remove() }
+        let scenario = try load("transfer: {file: files/sample.txt}\n")
+        #expect(scenario.name == "x")
+        #expect(scenario.network.isolation == .auto)
+        #expect(scenario.transfer.port == 5001)
+        #expect(scenario.transfer.repetitions == 100)
+        #expect(scenario.transfer.protocols == [.tcp])
+        #expect(scenario.expect.maxIncorrect == 0)
+        #expect(scenario.expect.seed)
+        #expect(scenario.cases.map(\.name) == ["x"])
+    }
+
+    @Test func validationErrorsNameFileLineAndColumn() {
+        defer { folder.remove() }
+        let base = "transfer:\n  file: files/sample.txt\n"
+        #expect(headline(base + "  repetitons: 10\n") == "x.yaml:3:3: unknown key 'repetitons' in 'transfer' (did you mean 'repetitions'?)")
+        #expect(headline("nmae: x\n" + base) == "x.yaml:1:1: unknown key 'nmae' in the scenario (did you mean 'name'?)")
+        #expect(headline(base + "  colour: red\n") == "x.yaml:3:3: unknown key 'colour' in 'transfer'")
+        #expect(headline("name: x\n") == "x.yaml:1:1: missing required key 'transfer' in the scenario")
+        #expect(headline("transfer:\n  port: 5001\n") == "x.yaml:2:3: missing required key 'file' in 'transfer'")
+        #expect(headline(base + "  repetitions: ten\n") == "x.yaml:3:16: 'repetitions' must be a whole number, not 'ten'")
+        #expect(headline(base + "  port: 70000\n") == "x.yaml:3:9: 'port' must be 1 to 65535, not 70000")
+        #expect(headline(base + "  buffer_sizes: [4096, 12 parsecs]\n")
+            == "x.yaml:3:24: 'buffer_sizes' must be a size such as 4096, 64KiB or 1MiB, not '12 parsecs'")
+        #expect(headline(base + "timeouts: {ready: 5 fortnights}\n")
+            == "x.yaml:3:19: 'ready' must be a duration such as 500ms, 5s or 2m, not '5 fortnights'")
+        #expect(headline(base + "expect: {max_error_rate: 5}\n") == "x.yaml:3:26: 'max_error_rate' must be a percentage such as 5% or 0.1%, not '5'")
+        #expect(headline(base + "expect: {max_incorrect: 1, max_error_rate: 5%}\n")
+            == "x.yaml:3:44: give either 'max_incorrect' or 'max_error_rate', not both")
+        #expect(headline("transfer: 5\n") == "x.yaml:1:11: 'transfer' must be a mapping, not a scalar")
+        #expect(headline("transfer:\n  file: files/nope.txt\n")
+            == "x.yaml:2:9: 'file' file 'files/nope.txt' not found (looked for files/nope.txt)")  // folder prefix stripped
+        #expect(headline(base + "network: {server_ip: 127.0.0.1}\n")
+            == "x.yaml:3:22: 'server_ip' 127.0.0.1 is a loopback address: the transfer must use a real network address")
+        #expect(headline(base + "network: {isolation: docker}\n") == "x.yaml:3:22: 'isolation' must be auto, namespaces or host, not 'docker'")
+        #expect(headline(base + "  protocol: sctp\n") == "x.yaml:3:13: 'protocol' must be one of tcp, not 'sctp'")
+        #expect(headline(base + "expect:\n  server: [{each: 'file {fille} for the {nth} time'}]\n")
+            == "x.yaml:4:19: unknown placeholder '{fille}' (did you mean '{file}'?)")
+        #expect(headline(base + "expect:\n  server: [{sometimes: x}]\n")
+            == "x.yaml:4:13: unknown key 'sometimes' in 'server'")
+        #expect(headline(base + "server: {command: [x, '{ip}']}\n") == "x.yaml:3:19: unknown placeholder '{ip}'")
+    }
+
+    @Test func errorsShowTheSourceLineAndACaret() {
+        defer { folder.remove() }
+        let error = #expect(throws: SourceError.self) { try load("transfer:\n  file: files/sample.txt\n  repetitons: 10\n") }
+        #expect(error?.description.hasSuffix("\n      repetitons: 10\n      ^") == true)
+    }
+}
