@@ -135,13 +135,4 @@ struct NamespaceTransferTests {
         #expect(client.stdout.first == "I am connecting to server side: fd00:99::2")
         #expect(server.stdout.contains("Incorrect transfers: 0 of 5 (error rate 0.00%)"))
     }
-
-    @Test func loopbackIsRefusedWithOneLine() throws {
-        defer { folder.remove() }
-        let child = try ChildProcess(arguments: [BuiltProducts.path("server")] + serverArguments(sample, count: 1, ip: "127.0.0.1"))
-        let end = child.wait(until: Date().addingTimeInterval(20))
-        #expect(end == .exited(1))
-        let stderr = child.output.snapshot.filter { $0.stream == .stderr }.map(\.text)
-        #expect(stderr == ["server: 127.0.0.1 is a loopback address: the assignment requires a real network address, not 127.0.0.0/8, ::1 or localhost (pass --allow-loopback to use it anyway)"])
-    }
 }

@@ -170,19 +170,4 @@ struct RunnerEndToEndTests {
         #expect(ProcessTable.eventually { ProcessTable.pids(containing: marker).isEmpty })
         #expect(ProcessTable.namespaces().subtracting(before).isEmpty)
     }
-
-    @Test func malformedYAMLIsExitTwoWithPosition() throws {
-        defer { folder.remove() }
-        let path = try scenario("bad.yaml", "name: bad\ntransfer:\n  file: files/sample.txt\n  port: [5001\n")
-        let output = try runner([path])
-        #expect(output.status == .exited(2))
-        #expect(output.stderr.first == "\(path):5:1: did not find expected ',' or ']' while parsing a flow sequence")
-        let typo = try scenario("typo.yaml", "transfer:\n  file: files/sample.txt\n  repetitons: 3\n")
-        let second = try runner([typo])
-        #expect(second.status == .exited(2))
-        #expect(second.stderr.first == "\(typo):3:3: unknown key 'repetitons' in 'transfer' (did you mean 'repetitions'?)")
-        let missing = try runner([folder.file("nowhere.yaml")])
-        #expect(missing.status == .exited(2))
-        #expect(missing.stderr == ["runner: \(folder.file("nowhere.yaml")): cannot read the scenario file"])
-    }
 }

@@ -11,7 +11,7 @@ public enum TestHosts {
 
     /// The skip text shown for tests that need namespaces.
     public static var skipComment: String {
-        "skipped: \(unavailableReason ?? "")"
+        "needs network namespaces: \(unavailableReason ?? "")"
     }
 
     /// Runs `body` with a fresh namespace pair and removes the pair afterwards, also when `body` throws.
