@@ -111,46 +111,28 @@ public final class NamespacePair: @unchecked Sendable {
 /// The namespace pairs alive in this process, so that an interrupted run can remove them.
 public final class NamespaceRegistry: @unchecked Sendable {
     public static let shared = NamespaceRegistry()
-    private let lock = NSLock()
+    private let pairs = LiveObjects<NamespacePair>()
+    /// Held while a pair is being made, so `removeAll` waits for it.
     private let creation = NSLock()
-    private var pairs: [ObjectIdentifier: NamespacePair] = [:]
-    private var closed = false
 
     /// Registers `pair` and runs `make`, unless the registry was closed by `removeAll`.
     func creating(_ pair: NamespacePair, _ make: () throws -> Void) throws {
         creation.lock()
         defer { creation.unlock() }
-        lock.lock()
-        let isClosed = closed
-        lock.unlock()
-        if isClosed {
+        if pairs.isClosed {
             pair.markRemoved()
             throw FerryRunError.environment("namespaces not made: the run is being interrupted")
         }
-        add(pair)
+        pairs.insert(pair)
         try make()
     }
 
-    func add(_ pair: NamespacePair) {
-        lock.lock()
-        pairs[ObjectIdentifier(pair)] = pair
-        lock.unlock()
-    }
-
-    func remove(_ pair: NamespacePair) {
-        lock.lock()
-        pairs[ObjectIdentifier(pair)] = nil
-        lock.unlock()
-    }
+    func remove(_ pair: NamespacePair) { pairs.remove(pair) }
 
     /// Removes every pair still alive, after any pair being made is complete; no pair is made afterwards.
     public func removeAll() {
         creation.lock()
         defer { creation.unlock() }
-        lock.lock()
-        closed = true
-        let alive = Array(pairs.values)
-        lock.unlock()
-        for pair in alive { pair.remove() }
+        for pair in pairs.close() { pair.remove() }
     }
 }

@@ -54,35 +54,17 @@ extension SignalWatcher {
 /// The children alive in this process, so that an interrupted run can stop them.
 public final class ProcessRegistry: @unchecked Sendable {
     public static let shared = ProcessRegistry()
-    private let lock = NSLock()
-    private var children: [ObjectIdentifier: ChildProcess] = [:]
-    private var closed = false
+    private let children = LiveObjects<ChildProcess>()
 
     /// True once `stopAll` ran: no further tracked child may start.
-    public var isClosed: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return closed
-    }
+    public var isClosed: Bool { children.isClosed }
 
-    func add(_ child: ChildProcess) {
-        lock.lock()
-        children[ObjectIdentifier(child)] = child
-        lock.unlock()
-    }
+    func add(_ child: ChildProcess) { children.insert(child) }
+    func remove(_ child: ChildProcess) { children.remove(child) }
 
-    func remove(_ child: ChildProcess) {
-        lock.lock()
-        children[ObjectIdentifier(child)] = nil
-        lock.unlock()
-    }
-
-    /// Stops every child still registered (SIGTERM, grace, SIGKILL).
+    /// Stops every child still registered (SIGTERM, grace, SIGKILL); none may start afterwards.
     public func stopAll(grace: TimeInterval = 1) {
-        lock.lock()
-        closed = true
-        let alive = Array(children.values)
-        lock.unlock()
+        let alive = children.close()
         for child in alive { child.signalGroup(SIGTERM) }
         for child in alive { child.stop(grace: grace) }
     }
