@@ -22,6 +22,22 @@ public struct SizeArgument: ExpressibleByArgument, Sendable {
     }
 }
 
+extension TransportProtocol: ExpressibleByArgument {}
+
+/// A link rate on the command line: `100mbit`, `1gbit`; `0` for no limit.
+public struct RateArgument: ExpressibleByArgument, Sendable {
+    /// Bits per second.
+    public let bitsPerSecond: UInt64
+    public init?(argument: String) {
+        if argument == "0" {
+            bitsPerSecond = 0
+            return
+        }
+        guard let value = Quantities.rate(argument) else { return nil }
+        bitsPerSecond = value
+    }
+}
+
 /// Options `server` and `client` share.
 public struct TransferOptions: ParsableArguments {
     public init() {}
@@ -32,10 +48,22 @@ public struct TransferOptions: ParsableArguments {
     @Option(help: "How many transfers, one connection each.")
     public var count: Int = 100
 
+    @Option(name: .customLong("protocol"), help: "tcp, udp (no retransmission) or rudp (Ferry's reliable UDP).")
+    public var transport: TransportProtocol = .tcp
+
     @Option(
         name: .customLong("buffer-size"),
-        help: "Bytes moved per system call: the server's receive buffer, the client's sendfile chunk (e.g. 4096, 64KiB).")
-    public var bufferSize: SizeArgument = SizeArgument(argument: "256KiB")!
+        help: """
+            tcp: bytes per system call (the server's receive buffer, the client's sendfile chunk), default 256KiB; \
+            udp/rudp: payload bytes per datagram, default 1400, at most 65483.
+            """)
+    public var bufferSizeArgument: SizeArgument?
+
+    @Option(name: .customLong("udp-idle"), help: "udp: a gap this long without datagrams ends a transfer whose end marker was lost.")
+    public var udpIdle: DurationArgument = DurationArgument(argument: "200ms")!
+
+    /// The buffer size given, or the protocol's default.
+    public var bufferSize: Int { bufferSizeArgument.map { Int($0.bytes) } ?? transport.defaultBufferSize }
 
     @Option(
         name: .customLong("idle-timeout"),
@@ -53,8 +81,8 @@ public struct TransferOptions: ParsableArguments {
     public mutating func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port): must be 1-65535") }
         guard count >= 1 else { throw ValidationError("--count \(count): must be at least 1") }
-        guard (1...(64 << 20)).contains(bufferSize.bytes) else {
-            throw ValidationError("--buffer-size \(bufferSize.bytes): must be 1 byte to 64 MiB")
+        guard (1...transport.maximumBufferSize).contains(bufferSize) else {
+            throw ValidationError("--buffer-size \(bufferSize): must be 1 to \(transport.maximumBufferSize) bytes for \(transport.rawValue)")
         }
         guard idleTimeout.nanoseconds >= 1_000_000 else {
             throw ValidationError("--idle-timeout: must be at least 1ms")

@@ -20,14 +20,25 @@ struct ClientCommand: ParsableCommand {
     @Option(name: .customLong("connect-timeout"), help: "How long to keep trying to connect for each transfer (e.g. 5s).")
     var connectTimeout: DurationArgument = DurationArgument(argument: "5s")!
 
+    @Option(help: "rudp: datagrams in flight at once (1-4096).")
+    var window: Int = 64
+
+    @Option(name: .customLong("udp-rate"), help: "udp: pace datagrams to at most this rate (e.g. 500mbit, 1gbit; 0 for none).")
+    var udpRate: RateArgument = RateArgument(argument: "1gbit")!
+
     static func main() { CommandLineEntry.main(Self.self) }
+
+    func validate() throws {
+        guard (1...4096).contains(window) else { throw ValidationError("--window \(window): must be 1-4096") }
+    }
 
     func run() throws {
         let address = try AddressPolicy.resolve(server, port: UInt16(transfer.port), allowLoopback: transfer.allowLoopback)
         let configuration = ClientConfiguration(
-            server: address, filePath: file, count: transfer.count, bufferSize: Int(transfer.bufferSize.bytes),
+            server: address, filePath: file, count: transfer.count, bufferSize: transfer.bufferSize,
             connectTimeout: connectTimeout.nanoseconds, idleTimeout: transfer.idleTimeout.nanoseconds,
-            jsonPath: transfer.json)
+            jsonPath: transfer.json, transport: transfer.transport, udpIdle: transfer.udpIdle.nanoseconds,
+            window: window, udpRate: udpRate.bitsPerSecond)
         _ = try TransferClient(configuration: configuration, sink: StandardStreams()).run()
     }
 }

@@ -29,8 +29,9 @@ struct ServerCommand: ParsableCommand {
         let address = try AddressPolicy.resolve(ip, port: UInt16(transfer.port), allowLoopback: transfer.allowLoopback)
         let configuration = ServerConfiguration(
             address: address, standardPath: standard, count: transfer.count, storeDirectory: store,
-            bufferSize: Int(transfer.bufferSize.bytes), maximumSize: maxSize.bytes,
-            idleTimeout: transfer.idleTimeout.nanoseconds, jsonPath: transfer.json)
+            bufferSize: transfer.bufferSize, maximumSize: maxSize.bytes,
+            idleTimeout: transfer.idleTimeout.nanoseconds, jsonPath: transfer.json, transport: transfer.transport,
+            udpIdle: transfer.udpIdle.nanoseconds)
         _ = try TransferServer(configuration: configuration, sink: StandardStreams()).run()
     }
 }

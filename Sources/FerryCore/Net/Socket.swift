@@ -152,6 +152,65 @@ public final class Socket {
         return filled
     }
 
+    /// Waits until a datagram or data can be read, at most `nanoseconds`; false on timeout.
+    public func waitReadable(nanoseconds: UInt64) throws -> Bool {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(clamping: (nanoseconds + 999_999) / 1_000_000)
+        return try systemCall("poll", context) { poll(&poller, 1, milliseconds) } > 0
+    }
+
+    /// Receives one datagram without blocking; nil when none is waiting.
+    public func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer) throws -> (count: Int, sender: SocketAddress)? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let got = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                recvfrom(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT), raw, &length)
+            }
+        }
+        if got < 0 {
+            let code = errno
+            if code == EAGAIN || code == EINTR { return nil }
+            throw SystemError(call: "recvfrom", code: code, context: context)
+        }
+        let sender = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress(raw: $0, length: length) }
+        }
+        return (got, sender)
+    }
+
+    /// Sends one datagram to `address` (or to the connected peer when nil).
+    public func sendDatagram(_ buffer: UnsafeRawBufferPointer, to address: SocketAddress? = nil) throws {
+        let sent: Int
+        if let address {
+            sent = address.withSockaddr { sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), $0, address.length) }
+        } else {
+            sent = Glibc.send(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+        }
+        if sent < 0 {
+            let code = errno
+            // A full send queue drops the datagram, as the network would.
+            if code == EAGAIN || code == ENOBUFS || code == EINTR { return }
+            throw SystemError(call: "send", code: code, context: address?.description ?? context)
+        }
+    }
+
+    /// Connects a datagram socket to `address`: sends go there and only its datagrams arrive.
+    public func connectDatagram(to address: SocketAddress) throws {
+        context = address.description
+        try systemCall("connect", context) { address.withSockaddr { Glibc.connect(descriptor, $0, address.length) } }
+    }
+
+    /// Asks for socket buffers of `bytes` each way; as root the system limit is passed over
+    /// (SO_RCVBUFFORCE), otherwise the kernel caps it at net.core.rmem_max / wmem_max.
+    public func requestBufferSizes(_ bytes: Int32) {
+        for (forced, plain) in [(SO_RCVBUFFORCE, SO_RCVBUF), (SO_SNDBUFFORCE, SO_SNDBUF)] {
+            if (try? setOption(SOL_SOCKET, forced, bytes, label: "buffer")) == nil {
+                try? setOption(SOL_SOCKET, plain, bytes, label: "buffer")
+            }
+        }
+    }
+
     /// Tells the peer no more data follows (half-close).
     public func shutdownWrite() {
         _ = Glibc.shutdown(descriptor, Int32(SHUT_WR))

@@ -25,6 +25,11 @@ public enum Messages {
         "The copy of \"\(name)\" for the \(Formatting.ordinal(n)) time is \(verdict), stored as \(path ?? "nothing")"
     }
 
+    /// Extra line (udp, rudp): what happened to the data datagrams.
+    public static func datagrams(_ name: String, _ n: Int, _ counts: DatagramCounts) -> String {
+        "The datagrams of \"\(name)\" for the \(Formatting.ordinal(n)) time: \(counts.summary)"
+    }
+
     // MARK: client
 
     public static func clientConnecting(_ host: String) -> String {

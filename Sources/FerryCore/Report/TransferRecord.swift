@@ -12,8 +12,14 @@ public struct TransferRecord: Codable, Equatable, Sendable {
     public var detail: String?
     /// Where the server stored the copy; nil when nothing was stored or on the client.
     public var stored: String?
+    /// What happened to the datagrams (udp and rudp).
+    public var datagrams: DatagramCounts?
 
-    public init(n: Int, ms: Double, bytes: UInt64, verdict: VerdictStatus?, detail: String? = nil, stored: String? = nil) {
+    public init(
+        n: Int, ms: Double, bytes: UInt64, verdict: VerdictStatus?, detail: String? = nil, stored: String? = nil,
+        datagrams: DatagramCounts? = nil
+    ) {
+        self.datagrams = datagrams
         self.n = n
         self.ms = ms
         self.bytes = bytes
@@ -24,4 +30,35 @@ public struct TransferRecord: Codable, Equatable, Sendable {
 
     /// A transfer is correct only when the server found the copy identical.
     public var isCorrect: Bool { verdict == .identical }
+}
+
+/// What happened to the data datagrams of one transfer.
+public struct DatagramCounts: Codable, Equatable, Sendable {
+    public var expected: Int
+    public var received: Int
+    public var lost: Int
+    public var duplicated: Int
+    public var outOfOrder: Int
+    /// rudp client only: datagrams sent again.
+    public var retransmitted: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case expected, received, lost, duplicated, outOfOrder = "out_of_order", retransmitted
+    }
+
+    public init(expected: Int, received: Int, lost: Int, duplicated: Int, outOfOrder: Int, retransmitted: Int? = nil) {
+        self.expected = expected
+        self.received = received
+        self.lost = lost
+        self.duplicated = duplicated
+        self.outOfOrder = outOfOrder
+        self.retransmitted = retransmitted
+    }
+
+    /// `47 expected, 45 received, 2 lost, 0 duplicated, 1 out of order`
+    public var summary: String {
+        var text = "\(expected) expected, \(received) received, \(lost) lost, \(duplicated) duplicated, \(outOfOrder) out of order"
+        if let retransmitted { text += ", \(retransmitted) retransmitted" }
+        return text
+    }
 }

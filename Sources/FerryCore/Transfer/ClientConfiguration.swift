@@ -14,11 +14,25 @@ public struct ClientConfiguration: Sendable {
     public var idleTimeout: UInt64
     /// Where to write the JSON results, if anywhere.
     public var jsonPath: String?
+    /// TCP, UDP or Ferry's reliable UDP.
+    public var transport: TransportProtocol
+    /// UDP only: how long the server waits after the last datagram; the client waits a little longer for the verdict.
+    public var udpIdle: UInt64
+    /// rudp only: datagrams in flight at once.
+    public var window: Int
+    /// udp only: the most bits per second to send (0: as fast as the socket takes them).
+    public var udpRate: UInt64
 
     public init(
         server: SocketAddress, filePath: String, count: Int = 100, bufferSize: Int = 256 << 10,
-        connectTimeout: UInt64 = 5_000_000_000, idleTimeout: UInt64 = 10_000_000_000, jsonPath: String? = nil
+        connectTimeout: UInt64 = 5_000_000_000, idleTimeout: UInt64 = 10_000_000_000, jsonPath: String? = nil,
+        transport: TransportProtocol = .tcp, udpIdle: UInt64 = 200_000_000, window: Int = 64,
+        udpRate: UInt64 = 1_000_000_000
     ) {
+        self.udpRate = udpRate
+        self.transport = transport
+        self.udpIdle = udpIdle
+        self.window = window
         self.server = server
         self.filePath = filePath
         self.count = count

@@ -16,12 +16,18 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: UInt64
     /// Where to write the JSON results, if anywhere.
     public var jsonPath: String?
+    /// TCP, UDP or Ferry's reliable UDP.
+    public var transport: TransportProtocol
+    /// UDP only: a gap this long (nanoseconds) without datagrams ends a transfer whose end marker was lost.
+    public var udpIdle: UInt64
 
     public init(
         address: SocketAddress, standardPath: String, count: Int = 100, storeDirectory: String = "received",
         bufferSize: Int = 256 << 10, maximumSize: UInt64 = 16 << 30, idleTimeout: UInt64 = 10_000_000_000,
-        jsonPath: String? = nil
+        jsonPath: String? = nil, transport: TransportProtocol = .tcp, udpIdle: UInt64 = 200_000_000
     ) {
+        self.transport = transport
+        self.udpIdle = udpIdle
         self.address = address
         self.standardPath = standardPath
         self.count = count

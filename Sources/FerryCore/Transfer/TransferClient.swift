@@ -1,6 +1,7 @@
 import Glibc
 
-/// Sends one file `count` times, one new TCP connection each, and collects the server's verdicts.
+/// Sends one file `count` times and collects the server's verdicts: over TCP one new connection
+/// per transfer, over udp/rudp one `start` handshake per transfer.
 public final class TransferClient {
     private let configuration: ClientConfiguration
     private let sink: LineSink
@@ -11,8 +12,8 @@ public final class TransferClient {
     }
 
     /// Runs every transfer and prints the required lines.
-    /// - Throws: when the file cannot be read or the server cannot be reached in time.
-    ///   A transfer that breaks off is recorded (no verdict) and the next one goes ahead.
+    /// - Throws: when the file cannot be read or the server cannot be reached in time, and at the
+    ///   end when some transfers got no verdict (tcp and rudp; over udp a lost verdict is data).
     public func run() throws -> ResultsFile {
         let file = try OpenFile.forReading(configuration.filePath)
         defer { file.close() }
@@ -23,96 +24,61 @@ public final class TransferClient {
         } catch {
             throw FerryError("\(configuration.filePath): cannot be sent: \(error)")
         }
+        let payload = FilePayload(file: file, size: size, name: name)
+        let sender: any TransferSender = configuration.transport.isDatagram
+            ? try DatagramSender(configuration: configuration, payload: payload)
+            : StreamSender(configuration: configuration, payload: payload)
+        defer { sender.close() }
 
         sink.out(Messages.clientConnecting(configuration.server.host))
         var records: [TransferRecord] = []
         records.reserveCapacity(configuration.count)
         for n in stride(from: 1, through: configuration.count, by: 1) {
             sink.out(Messages.clientSending(name, n))
-            let header = TransferHeader(transfer: UInt32(truncatingIfNeeded: n), size: size, name: name).encoded()
-            let (connection, started) = try connect()
-            let result = send(header: header, file: file, size: size, on: connection)
-            connection.close()
+            let (started, outcome) = try sender.send(n)
             let ms = MonotonicClock.milliseconds(from: started, to: MonotonicClock.now())
             let printedMs = Double(Formatting.microseconds(ofMilliseconds: ms)) / 1000
-
             sink.out(Messages.clientFinishing(name, n))
             sink.out(Messages.clientTime(name, n, Formatting.milliseconds(printedMs)))
-            let words: String
-            switch result {
-            case .success(let verdict): words = verdict.summary
-            case .failure(let error): words = "verdict lost (\(error))"
-            }
-            sink.out(Messages.clientVerdict(name, n, verdict: words))
-            let verdict = try? result.get()
+            sink.out(Messages.clientVerdict(name, n, verdict: outcome.words))
             records.append(TransferRecord(
-                n: n, ms: printedMs, bytes: size, verdict: verdict?.status,
-                detail: verdict == nil || verdict?.status != .identical ? words : nil))
+                n: n, ms: printedMs, bytes: size, verdict: outcome.status,
+                detail: outcome.status == .identical ? nil : outcome.words, datagrams: outcome.datagrams))
         }
         let results = ResultsFile(role: "client", file: name, transfers: records)
         sink.out(Messages.clientAverage(name, Formatting.milliseconds(results.summary.timing.averageMs)))
         if let path = configuration.jsonPath { try results.write(to: path) }
         sink.out(Messages.done)
         let lost = records.filter { $0.verdict == nil }.count
-        if lost > 0 {
+        if lost > 0 && configuration.transport != .udp {
             throw FerryError("\(lost) of \(records.count) transfers got no verdict from \(configuration.server)")
         }
         return results
     }
+}
 
-    /// Connects, retrying with a growing pause while the server is not listening yet.
-    /// - Returns: the connection and the clock reading taken just before the successful `connect`.
-    private func connect() throws -> (Socket, UInt64) {
-        let server = configuration.server
-        let deadline = MonotonicClock.now() + configuration.connectTimeout
-        var pause: UInt64 = 1_000_000
-        while true {
-            let socket = try Socket(family: server.family, type: SOCK_STREAM, context: server.description)
-            let started = MonotonicClock.now()
-            do {
-                try socket.connect(to: server, timeoutNanoseconds: deadline > started ? deadline - started : 1)
-                return (socket, started)
-            } catch {
-                socket.close()
-                let code = (error as? SystemError)?.code ?? 0
-                let retryable = [ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EHOSTUNREACH, ECONNRESET, EAGAIN].contains(code)
-                guard retryable, MonotonicClock.now() + pause < deadline else {
-                    let seconds = Formatting.fixed(Double(configuration.connectTimeout) / 1e9, decimals: 1)
-                    throw FerryError("cannot reach the server at \(server) within \(seconds) s: \(error)")
-                }
-                usleep(useconds_t(pause / 1000))
-                pause = min(pause * 2, 100_000_000)
-            }
-        }
-    }
+/// The file being sent.
+struct FilePayload {
+    let file: OpenFile
+    let size: UInt64
+    let name: String
+}
 
-    /// Sends the header and the file and waits for the verdict.
-    private func send(header: [UInt8], file: OpenFile, size: UInt64, on connection: Socket) -> Result<Verdict, Error> {
-        var sendError: Error?
-        do {
-            try connection.setNoDelay()
-            try connection.setIdleTimeout(nanoseconds: configuration.idleTimeout)
-        } catch {
-            return .failure(error)
-        }
-        do {
-            try header.withUnsafeBytes { bytes in
-                try connection.send(bytes, flags: size > 0 ? Int32(MSG_MORE) : 0)
-            }
-            if size > 0 { try connection.sendFile(file, count: size, chunk: configuration.bufferSize) }
-        } catch {
-            // The server may have refused the header and closed: its verdict can still be waiting.
-            sendError = error
-        }
-        var reply = [UInt8](repeating: 0, count: Verdict.length)
-        do {
-            let got = try reply.withUnsafeMutableBytes { bytes in try connection.receiveFully(into: bytes) }
-            if got == Verdict.length, let verdict = reply.withUnsafeBytes({ Verdict.decode($0) }) {
-                return .success(verdict)
-            }
-            return .failure(sendError ?? SystemError(call: "recv", code: EPROTO, context: "\(connection.context): no verdict"))
-        } catch {
-            return .failure(sendError ?? error)
-        }
-    }
+/// What the client learnt of one transfer.
+struct SendOutcome {
+    /// The server's verdict; nil when none arrived.
+    var status: VerdictStatus?
+    /// The verdict in words, or why it was lost.
+    var words: String
+    var datagrams: DatagramCounts?
+}
+
+/// Moves the file once, by one protocol.
+protocol TransferSender {
+    /// Sends transfer `n`.
+    /// - Returns: the clock reading where timing starts, and the outcome.
+    /// - Throws: only when the server cannot be reached at all.
+    func send(_ n: Int) throws -> (UInt64, SendOutcome)
+    /// Releases the sender's resources.
+    func close()
 }

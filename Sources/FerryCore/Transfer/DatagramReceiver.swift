@@ -1,0 +1,270 @@
+import Glibc
+
+/// The server side of `udp` and `rudp`: one datagram socket; each transfer begins with a
+/// `start` (answered by `ready`), brings data segments written straight to their place in the
+/// copy and compared with the standard at their offset, and ends with `end`, a gap of
+/// `--udp-idle` (udp), or the first datagram of the next transfer.
+struct DatagramReceiver {
+    let context: ReceiverContext
+    private var configuration: ServerConfiguration { context.configuration }
+    private var reliable: Bool { configuration.transport == .rudp }
+
+    init(_ context: ReceiverContext) { self.context = context }
+
+    /// A transfer the client announced with `start`.
+    private struct Announcement {
+        var transfer: UInt32
+        var size: UInt64
+        var segments: Int
+        var payloadSize: Int
+        var name: String
+    }
+
+    func run() throws -> ([TransferRecord], String) {
+        let address = configuration.address
+        let socket = try Socket(family: address.family, type: SOCK_DGRAM, context: address.description)
+        defer { socket.close() }
+        try socket.setReuseAddress()
+        socket.requestBufferSizes(16 << 20)
+        try socket.bind(to: address)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
+        defer { buffer.deallocate() }
+
+        context.sink.out(Messages.serverReady)
+        var session = Session(socket: socket, buffer: buffer)
+        var records: [TransferRecord] = []
+        var lastName = context.fallbackName
+        for n in stride(from: 1, through: configuration.count, by: 1) {
+            let (start, peer, started) = try waitForStart(&session)
+            switch start {
+            case .accepted(let announcement):
+                records.append(try receive(n, announcement, from: peer, startedAt: started, session: &session))
+                lastName = announcement.name
+            case .refused(let name, let refusal):
+                context.lines.starting(name, n)
+                var outcome = Outcome(name: name)
+                outcome.apply(.refused(refusal))
+                records.append(context.lines.finished(n, outcome, startedAt: started, peer: peer.description))
+            }
+        }
+        return (records, lastName)
+    }
+
+    /// The socket, the buffer, and what carries over between transfers.
+    private struct Session {
+        let socket: Socket
+        let buffer: UnsafeMutableRawBufferPointer
+        /// Client transfer numbers already finished, with their verdicts, to answer repeated `end`s.
+        var verdicts: [UInt32: DatagramVerdict] = [:]
+        /// The highest client transfer number seen.
+        var latest: UInt32 = 0
+        /// A datagram of the next transfer that ended the previous one.
+        var pending: (bytes: [UInt8], peer: SocketAddress)?
+        /// Datagrams of finished transfers that arrived late.
+        var late = 0
+    }
+
+    /// How a transfer began.
+    private enum Start {
+        case accepted(Announcement)
+        /// A `start` that broke a rule; already answered with a refusal.
+        case refused(name: String, HeaderRefusal)
+    }
+
+    /// Waits (without limit, as `accept` would) for the `start` of a new transfer.
+    private func waitForStart(_ session: inout Session) throws -> (Start, SocketAddress, UInt64) {
+        while true {
+            let (count, peer) = try nextDatagram(&session, timeout: nil)!
+            let started = MonotonicClock.now()
+            guard let datagram = Datagram.decode(UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])) else { continue }
+            switch datagram {
+            case .start(let transfer, let size, let segments, let payloadSize, let name) where transfer > session.latest:
+                session.latest = transfer
+                if let refusal = check(size: size, segments: segments, payloadSize: payloadSize) {
+                    refuse(transfer, refusal, peer: peer, session: &session)
+                    return (.refused(name: name, refusal), peer, started)
+                }
+                send(.ready(transfer: transfer), to: peer, on: session.socket)
+                let announcement = Announcement(
+                    transfer: transfer, size: size, segments: Int(segments), payloadSize: Int(payloadSize), name: name)
+                return (.accepted(announcement), peer, started)
+            case .end(let transfer, _, _):
+                if let verdict = session.verdicts[transfer] { send(.verdict(verdict), to: peer, on: session.socket) }
+                session.late += 1
+            default:
+                session.late += 1
+            }
+        }
+    }
+
+    private func check(size: UInt64, segments: UInt32, payloadSize: UInt32) -> HeaderRefusal? {
+        if size > configuration.maximumSize { return .tooLarge }
+        guard payloadSize >= 1, Int(payloadSize) <= Datagram.maximumPayload else { return .truncated }
+        let needed = (size + UInt64(payloadSize) - 1) / UInt64(payloadSize)
+        return needed == UInt64(segments) ? nil : .truncated
+    }
+
+    private func refuse(_ transfer: UInt32, _ refusal: HeaderRefusal, peer: SocketAddress, session: inout Session) {
+        let verdict = DatagramVerdict(
+            transfer: transfer, status: .refused, detail: refusal.rawValue, received: 0, expected: 0, arrived: 0, lost: 0,
+            duplicated: 0, outOfOrder: 0)
+        session.verdicts[transfer] = verdict
+        send(.verdict(verdict), to: peer, on: session.socket, times: 3)
+    }
+
+    /// The next datagram, from the one set aside or the socket; nil after `timeout` nanoseconds.
+    private func nextDatagram(_ session: inout Session, timeout: UInt64?) throws -> (Int, SocketAddress)? {
+        if let pending = session.pending {
+            session.pending = nil
+            pending.bytes.withUnsafeBytes { session.buffer.copyMemory(from: $0) }
+            return (pending.bytes.count, pending.peer)
+        }
+        let deadline = timeout.map { MonotonicClock.now() + $0 }
+        while true {
+            if let received = try session.socket.receiveDatagram(into: session.buffer) { return received }
+            let now = MonotonicClock.now()
+            if let deadline, now >= deadline { return nil }
+            _ = try session.socket.waitReadable(nanoseconds: deadline.map { $0 - now } ?? 3_600_000_000_000)
+        }
+    }
+
+    private func send(_ datagram: Datagram, to peer: SocketAddress, on socket: Socket, times: Int = 1) {
+        let bytes = datagram.encoded()
+        for _ in 0..<times {
+            bytes.withUnsafeBytes { try? socket.sendDatagram($0, to: peer) }
+        }
+    }
+
+    private func receive(
+        _ n: Int, _ announcement: Announcement, from peer: SocketAddress, startedAt started: UInt64, session: inout Session
+    ) throws -> TransferRecord {
+        context.lines.starting(announcement.name, n)
+        var outcome = Outcome(name: announcement.name)
+        outcome.transfer = announcement.transfer
+        let file: OpenFile
+        do {
+            file = try context.store.begin(n)
+        } catch {
+            outcome.apply(.storeFailed("\(error)"))
+            return finish(n, outcome, announcement, Reassembly(segments: 0), peer: peer, started: started, session: &session)
+        }
+        var reassembly = Reassembly(segments: announcement.segments)
+        var matching = true
+        var ended = false
+        var writeFailure: String?
+        let idle = reliable ? configuration.idleTimeout : configuration.udpIdle
+        var sinceAck = 0
+        while !ended {
+            guard let (count, sender) = try nextDatagram(&session, timeout: idle) else { break }
+            let bytes = UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])
+            // Data segments are read in place; everything else is decoded.
+            if let header = DataHeader(bytes), header.transfer == announcement.transfer {
+                let sequence = Int(header.sequence)
+                let payload = UnsafeRawBufferPointer(rebasing: bytes[Datagram.dataHeaderLength...])
+                let expectedLength = sequence == announcement.segments - 1
+                    ? Int(announcement.size) - sequence * announcement.payloadSize : announcement.payloadSize
+                guard header.offset == UInt64(sequence) * UInt64(announcement.payloadSize), payload.count == expectedLength,
+                    reassembly.accept(sequence) == .new
+                else {
+                    if reliable { acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket) }
+                    continue
+                }
+                do {
+                    _ = try systemCall("pwrite", "copy \(n)") { pwrite(file.descriptor, payload.baseAddress, payload.count, off_t(header.offset)) }
+                } catch {
+                    writeFailure = "\(error)"
+                }
+                if matching { matching = (try? context.standard.matches(payload, at: header.offset)) ?? false }
+                outcome.received += UInt64(payload.count)
+                if reliable {
+                    sinceAck += 1
+                    // Acknowledge every other segment, and at once when a hole shows or the last one arrives.
+                    if sinceAck >= 2 || sequence != reassembly.cumulative - 1 || reassembly.isComplete {
+                        acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
+                        sinceAck = 0
+                    }
+                }
+                continue
+            }
+            guard let datagram = Datagram.decode(bytes) else { continue }
+            switch datagram {
+            case .start(let transfer, _, _, _, _) where transfer == announcement.transfer:
+                send(.ready(transfer: transfer), to: sender, on: session.socket)
+            case .end(let transfer, _, _) where transfer == announcement.transfer:
+                if reliable && !reassembly.isComplete {
+                    acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
+                } else {
+                    ended = true
+                }
+            case let other where other.transfer > announcement.transfer:
+                session.pending = (Array(bytes), sender)
+                ended = true
+            default:
+                session.late += 1
+            }
+        }
+        file.close()
+        if let writeFailure { outcome.apply(.storeFailed(writeFailure)) }
+        let complete = reassembly.isComplete
+        if !complete && announcement.size > 0 {
+            // Keep what arrived at its place: missing ranges read as zeros.
+            try? context.store.truncateIncoming(n, to: announcement.size)
+        }
+        do {
+            outcome.stored = try context.store.keep(n, complete: complete)
+        } catch {
+            context.store.discard(n)
+            outcome.apply(.storeFailed("\(error)"))
+        }
+        if outcome.status == .identical {
+            if !complete {
+                outcome.apply(.incomplete("\(reassembly.lost) of \(reassembly.segments) datagrams lost"))
+            } else if !matching || announcement.size != context.standard.size {
+                outcome.apply(.different(announcement.size == context.standard.size
+                    ? "content differs from the standard" : "\(announcement.size) bytes, the standard has \(context.standard.size)"))
+            }
+        }
+        return finish(n, outcome, announcement, reassembly, peer: peer, started: started, session: &session)
+    }
+
+    private func finish(
+        _ n: Int, _ outcome: Outcome, _ announcement: Announcement, _ reassembly: Reassembly, peer: SocketAddress,
+        started: UInt64, session: inout Session
+    ) -> TransferRecord {
+        var outcome = outcome
+        let counts = DatagramCounts(
+            expected: reassembly.segments, received: reassembly.arrived, lost: reassembly.lost,
+            duplicated: reassembly.duplicated, outOfOrder: reassembly.outOfOrder)
+        outcome.datagrams = counts
+        let verdict = DatagramVerdict(
+            transfer: announcement.transfer, status: outcome.status, detail: outcome.detailCode, received: outcome.received,
+            expected: UInt32(counts.expected), arrived: UInt32(counts.received), lost: UInt32(counts.lost),
+            duplicated: UInt32(counts.duplicated), outOfOrder: UInt32(counts.outOfOrder))
+        session.verdicts[announcement.transfer] = verdict
+        // udp has no retransmission, so the verdict goes out three times; rudp's client asks again.
+        send(.verdict(verdict), to: peer, on: session.socket, times: reliable ? 1 : 3)
+        return context.lines.finished(n, outcome, startedAt: started, peer: peer.description)
+    }
+
+    private func acknowledge(_ transfer: UInt32, _ reassembly: Reassembly, to peer: SocketAddress, on socket: Socket) {
+        send(.ack(transfer: transfer, cumulative: UInt32(reassembly.cumulative), selective: reassembly.selective), to: peer, on: socket)
+    }
+}
+
+/// The fixed fields of a data datagram, read in place without copying the payload.
+struct DataHeader {
+    var transfer: UInt32
+    var sequence: UInt32
+    var offset: UInt64
+
+    @inline(__always)
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= Datagram.dataHeaderLength,
+            UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == Datagram.magic,
+            bytes[4] == Datagram.version, bytes[5] == Datagram.Kind.data.rawValue
+        else { return nil }
+        transfer = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        sequence = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        offset = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+    }
+}

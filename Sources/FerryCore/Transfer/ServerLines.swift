@@ -1,0 +1,58 @@
+/// What the server learnt about one transfer, and the lines it prints for it.
+struct Outcome {
+    var name: String
+    var transfer: UInt32 = 0
+    var received: UInt64 = 0
+    var status = VerdictStatus.identical
+    var detailCode: UInt8 = 0
+    var detail: String?
+    var stored: String?
+    /// Datagram counts, for udp and rudp.
+    var datagrams: DatagramCounts?
+
+    mutating func apply(_ failure: TransferFailure) {
+        switch failure {
+        case .incomplete(let why): status = .incomplete; note(why)
+        case .refused(let reason): status = .refused; detailCode = reason.rawValue; note(reason.description)
+        case .different(let why): status = .different; note(why)
+        case .storeFailed(let why): status = .storeFailed; note(why)
+        }
+    }
+
+    mutating func note(_ text: String) {
+        detail = detail.map { "\($0); \(text)" } ?? text
+    }
+}
+
+/// Why a transfer is not correct.
+enum TransferFailure: Error {
+    case incomplete(String)
+    case refused(HeaderRefusal)
+    case different(String)
+    case storeFailed(String)
+}
+
+/// Prints the server's lines for one transfer and turns its outcome into a record.
+struct ServerLines {
+    let sink: LineSink
+
+    func starting(_ name: String, _ n: Int) {
+        sink.out(Messages.serverStarting(name, n))
+    }
+
+    /// Prints finishing, time, stored (and datagram counts) lines and any diagnostic.
+    func finished(_ n: Int, _ outcome: Outcome, startedAt started: UInt64, peer: String) -> TransferRecord {
+        let ms = MonotonicClock.milliseconds(from: started, to: MonotonicClock.now())
+        let printedMs = Double(Formatting.microseconds(ofMilliseconds: ms)) / 1000
+        sink.out(Messages.serverFinishing(outcome.name, n))
+        sink.out(Messages.serverTime(outcome.name, n, Formatting.milliseconds(printedMs)))
+        sink.out(Messages.serverStored(outcome.name, n, path: outcome.stored, verdict: outcome.status.description))
+        if let counts = outcome.datagrams { sink.out(Messages.datagrams(outcome.name, n, counts)) }
+        if let detail = outcome.detail {
+            sink.diagnostic("server: transfer \(n) from \(peer): \(outcome.status): \(detail)")
+        }
+        return TransferRecord(
+            n: n, ms: printedMs, bytes: outcome.received, verdict: outcome.status, detail: outcome.detail,
+            stored: outcome.stored, datagrams: outcome.datagrams)
+    }
+}

@@ -1,0 +1,81 @@
+import Glibc
+
+/// The TCP client: a new connection per transfer, header with `MSG_MORE`, the file with `sendfile(2)`.
+struct StreamSender: TransferSender {
+    let configuration: ClientConfiguration
+    let payload: FilePayload
+
+    func send(_ n: Int) throws -> (UInt64, SendOutcome) {
+        let header = TransferHeader(transfer: UInt32(truncatingIfNeeded: n), size: payload.size, name: payload.name).encoded()
+        let (connection, started) = try connect()
+        let result = exchange(header: header, on: connection)
+        connection.close()
+        switch result {
+        case .success(let verdict): return (started, SendOutcome(status: verdict.status, words: verdict.summary))
+        case .failure(let error): return (started, SendOutcome(status: nil, words: "verdict lost (\(error))"))
+        }
+    }
+
+    func close() {}
+
+    /// Connects, retrying with a growing pause while the server is not listening yet.
+    /// - Returns: the connection and the clock reading taken just before the successful `connect`.
+    private func connect() throws -> (Socket, UInt64) {
+        let server = configuration.server
+        let deadline = MonotonicClock.now() + configuration.connectTimeout
+        var pause: UInt64 = 1_000_000
+        while true {
+            let socket = try Socket(family: server.family, type: SOCK_STREAM, context: server.description)
+            let started = MonotonicClock.now()
+            do {
+                try socket.connect(to: server, timeoutNanoseconds: deadline > started ? deadline - started : 1)
+                return (socket, started)
+            } catch {
+                socket.close()
+                let code = (error as? SystemError)?.code ?? 0
+                let retryable = [ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EHOSTUNREACH, ECONNRESET, EAGAIN].contains(code)
+                guard retryable, MonotonicClock.now() + pause < deadline else {
+                    throw unreachable(configuration, because: "\(error)")
+                }
+                usleep(useconds_t(pause / 1000))
+                pause = min(pause * 2, 100_000_000)
+            }
+        }
+    }
+
+    /// Sends the header and the file and waits for the verdict.
+    private func exchange(header: [UInt8], on connection: Socket) -> Result<Verdict, Error> {
+        var sendError: Error?
+        do {
+            try connection.setNoDelay()
+            try connection.setIdleTimeout(nanoseconds: configuration.idleTimeout)
+        } catch {
+            return .failure(error)
+        }
+        do {
+            try header.withUnsafeBytes { bytes in
+                try connection.send(bytes, flags: payload.size > 0 ? Int32(MSG_MORE) : 0)
+            }
+            if payload.size > 0 { try connection.sendFile(payload.file, count: payload.size, chunk: configuration.bufferSize) }
+        } catch {
+            // The server may have refused the header and closed: its verdict can still be waiting.
+            sendError = error
+        }
+        var reply = [UInt8](repeating: 0, count: Verdict.length)
+        do {
+            let got = try reply.withUnsafeMutableBytes { bytes in try connection.receiveFully(into: bytes) }
+            if got == Verdict.length, let verdict = reply.withUnsafeBytes({ Verdict.decode($0) }) {
+                return .success(verdict)
+            }
+            return .failure(sendError ?? SystemError(call: "recv", code: EPROTO, context: "\(connection.context): no verdict"))
+        } catch {
+            return .failure(sendError ?? error)
+        }
+    }
+}
+
+/// The error for a server that could not be reached within `--connect-timeout`.
+func unreachable(_ configuration: ClientConfiguration, because reason: String) -> FerryError {
+    let seconds = Formatting.fixed(Double(configuration.connectTimeout) / 1e9, decimals: 1)
+    return FerryError("cannot reach the server at \(configuration.server) within \(seconds) s: \(reason)")
+}
