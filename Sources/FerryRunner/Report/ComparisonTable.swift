@@ -1,15 +1,18 @@
 import FerryCore
+import FerryScenario
 
-/// The table printed after a run of several cases: one row per case with its protocol, buffer
-/// size, incorrect transfers, error rate and both sides' averages.
+/// The table printed after a run of several cases: one row per case with its protocol, loss,
+/// buffer size, incorrect transfers, error rate, both sides' averages and datagrams lost.
 public enum ComparisonTable {
     public static func lines(_ results: [CaseResult]) -> [String] {
-        let header = ["case", "protocol", "buffer", "incorrect", "error rate", "client avg ms", "server avg ms"]
+        let header = ["case", "protocol", "loss", "buffer", "incorrect", "error rate", "client avg ms", "server avg ms", "datagrams lost"]
         let rows = results.map { result in
             [
-                result.name, result.transport, String(result.bufferSize), "\(result.incorrect)/\(result.repetitions)",
+                result.name, result.transport, result.loss.map(Scenario.percent) ?? "-", String(result.bufferSize),
+                "\(result.incorrect)/\(result.repetitions)",
                 Formatting.fixed(Double(result.incorrect) * 100 / Double(max(result.repetitions, 1)), decimals: 2) + "%",
                 result.clientAverage.map(Formatting.milliseconds) ?? "-", result.serverAverage.map(Formatting.milliseconds) ?? "-",
+                result.datagramsLost.map(String.init) ?? "-",
             ]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

@@ -35,10 +35,14 @@ public enum JSONReport {
         var checks: [Check]
         var server, client: Side
         var verified: Verification
+        var loss: Double?
+        var impairment: String?
+        var datagramsLost: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, scenario, scenarioName = "scenario_name", `protocol`, isolation, folder, bufferSize = "buffer_size"
             case repetitions, incorrect, passed, durationS = "duration_s", checks, server, client, verified
+            case loss = "loss_percent", impairment, datagramsLost = "datagrams_lost"
         }
     }
 
@@ -52,7 +56,8 @@ public enum JSONReport {
                 isolation: result.isolation, folder: result.folder, bufferSize: result.bufferSize, repetitions: result.repetitions,
                 incorrect: result.incorrect, passed: result.passed, durationS: result.duration, checks: result.checks,
                 server: Side(times: result.serverTimes, printedAverage: result.serverAverage),
-                client: Side(times: result.clientTimes, printedAverage: result.clientAverage), verified: result.verified)
+                client: Side(times: result.clientTimes, printedAverage: result.clientAverage), verified: result.verified,
+                loss: result.loss, impairment: result.impairment, datagramsLost: result.datagramsLost)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -7,7 +7,8 @@ public enum TerminalReport {
     public static func caseLine(_ result: CaseResult) -> String {
         let client = result.clientAverage.map { "\(Formatting.milliseconds($0)) ms" } ?? "-"
         let server = result.serverAverage.map { "\(Formatting.milliseconds($0)) ms" } ?? "-"
-        return "\(result.passed ? "PASS" : "FAIL") \(result.name)  \(result.transport)  buffer \(result.bufferSize)  "
+        let link = result.impairment.map { "  [\($0)]" } ?? ""
+        return "\(result.passed ? "PASS" : "FAIL") \(result.name)  \(result.transport)\(link)  buffer \(result.bufferSize)  "
             + "\(result.repetitions) transfers  \(result.incorrect) incorrect  client \(client)  server \(server)  "
             + "(\(Formatting.fixed(result.duration, decimals: 1)) s)"
     }

@@ -4,11 +4,12 @@ import Foundation
 
 /// Turns what the two sides printed and what the runner verified into checks.
 struct CaseEvaluation {
-    let scenario: Scenario
+    let testCase: ScenarioCase
     let values: [String: String]
     let verified: Verification
 
-    private var expect: Expectations { scenario.expect }
+    private var scenario: Scenario { testCase.scenario }
+    private var expect: Expectations { testCase.expectations }
     private var normalizer: LineNormalizer { LineNormalizer(expect.match) }
 
     func checks(
@@ -119,9 +120,15 @@ struct CaseEvaluation {
             allowed = expect.maxIncorrect ?? 0
             limit = "at most \(allowed) incorrect"
         }
+        var limits = limit
+        var passed = verified.incorrect <= allowed
+        if let minimum = expect.minIncorrect {
+            limits += ", at least \(minimum) incorrect"
+            passed = passed && verified.incorrect >= minimum
+        }
         let files = verified.differingFiles.isEmpty ? "" : "; differing: \(verified.differingFiles.prefix(5).joined(separator: ", "))"
         return Check(
-            name: "copies", passed: verified.incorrect <= allowed,
-            detail: "\(verified.identical) identical, \(verified.differing) differing, \(verified.missing) missing of \(repetitions) (\(limit))\(files)")
+            name: "copies", passed: passed,
+            detail: "\(verified.identical) identical, \(verified.differing) differing, \(verified.missing) missing of \(repetitions) (\(limits))\(files)")
     }
 }

@@ -58,6 +58,12 @@ public struct CaseResult: Sendable {
     public var clientLog: [CapturedLine]
     /// Bytes of output dropped past the cap, per side.
     public var droppedOutput: Int
+    /// Packet loss of the case in percent, when the link was impaired.
+    public var loss: Double?
+    /// The impairment in words, nil for a clean link.
+    public var impairment: String?
+    /// Data datagrams lost, summed over the transfers (Ferry's own server, udp and rudp).
+    public var datagramsLost: Int?
 
     public var passed: Bool { checks.allSatisfy(\.passed) }
     /// The first failed check.

@@ -26,6 +26,12 @@ public struct CaseRunner {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let hosts = try CaseHosts(mode: mode, network: scenario.network)
         defer { hosts.remove() }
+        if scenario.network.impair != nil {
+            guard let pair = hosts.pair else {
+                throw FerryRunError.environment("\(scenario.path): network.impair needs namespace isolation, but this run uses host isolation")
+            }
+            try Impairment.apply(testCase, to: pair)
+        }
 
         let serverSpec = scenario.server
         let serverFolder = serverSpec?.cwd ?? folder
@@ -49,7 +55,7 @@ public struct CaseRunner {
 
         let verified = (try? verifier.verify(standard: scenario.transfer.standard, expected: scenario.transfer.repetitions))
             ?? Verification(identical: 0, differing: 0, missing: scenario.transfer.repetitions)
-        let evaluation = CaseEvaluation(scenario: scenario, values: values, verified: verified)
+        let evaluation = CaseEvaluation(testCase: testCase, values: values, verified: verified)
         checks += evaluation.checks(
             serverEnd: sides.serverEnd, clientEnd: sides.clientEnd, serverLog: serverLog, clientLog: clientLog,
             startedClient: sides.client != nil)
@@ -63,7 +69,9 @@ public struct CaseRunner {
             serverAverage: evaluation.average(serverLog, template: SeedMessages.serverAverage),
             clientAverage: evaluation.average(clientLog, template: SeedMessages.clientAverage),
             duration: Date().timeIntervalSince(started), folder: folder, serverLog: serverLog, clientLog: clientLog,
-            droppedOutput: (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0))
+            droppedOutput: (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0),
+            loss: testCase.loss, impairment: testCase.impairmentDescription,
+            datagramsLost: serverSpec == nil ? Self.datagramsLost(in: "\(folder)/server.json") : nil)
         if result.passed && !options.keep && serverSpec == nil {
             try? FileManager.default.removeItem(atPath: store)
         }
@@ -140,7 +148,7 @@ public struct CaseRunner {
     private func waitUntilReady(_ server: ChildProcess, until deadline: Date, limitText: String) -> String? {
         let readyLine = scenario.server.map { $0.ready } ?? SeedMessages.serverReady
         if let readyLine {
-            let normalizer = LineNormalizer(scenario.expect.match)
+            let normalizer = LineNormalizer(testCase.expectations.match)
             let wanted = normalizer.normalize(readyLine)
             if server.output.waitForLine(until: deadline, where: { $0.stream == .stdout && normalizer.normalize($0.text).contains(wanted) }) {
                 return nil
@@ -149,7 +157,9 @@ public struct CaseRunner {
             return "the server did not print its ready line \"\(readyLine)\" \(limitText)"
         }
         while Date() < deadline {
-            if ReadinessProbe.isListening(pid: server.pid, port: scenario.transfer.port) { return nil }
+            if ReadinessProbe.isListening(pid: server.pid, port: scenario.transfer.port, datagram: testCase.transport.isDatagram) {
+                return nil
+            }
             if let end = server.termination { return "the server ended (\(end)) before listening on port \(scenario.transfer.port)" }
             usleep(5000)
         }
@@ -161,18 +171,29 @@ public struct CaseRunner {
             "server_ip": hosts.serverIP, "client_ip": hosts.clientIP, "port": String(scenario.transfer.port),
             "file": URL(fileURLWithPath: scenario.transfer.file).lastPathComponent, "file_path": scenario.transfer.file,
             "standard_path": scenario.transfer.standard, "repetitions": String(scenario.transfer.repetitions),
-            "buffer_size": String(testCase.bufferSize), "store": store,
+            "buffer_size": String(testCase.bufferSize), "store": store, "protocol": testCase.transport.rawValue,
         ]
     }
 
     private func ownServerCommand(folder: String) -> [String] {
         ["\(options.binaries)/server", "--ip", "{server_ip}", "--port", "{port}", "--standard", "{standard_path}",
-         "--count", "{repetitions}", "--buffer-size", "{buffer_size}", "--store", "{store}", "--json", "\(folder)/server.json"]
+         "--count", "{repetitions}", "--buffer-size", "{buffer_size}", "--store", "{store}", "--json", "\(folder)/server.json",
+         "--protocol", "{protocol}"]
     }
 
     private func ownClientCommand(folder: String) -> [String] {
         ["\(options.binaries)/client", "--server", "{server_ip}", "--port", "{port}", "--file", "{file_path}",
-         "--count", "{repetitions}", "--buffer-size", "{buffer_size}", "--json", "\(folder)/client.json"]
+         "--count", "{repetitions}", "--buffer-size", "{buffer_size}", "--json", "\(folder)/client.json",
+         "--protocol", "{protocol}"]
+    }
+
+    /// Data datagrams the server reported lost, from Ferry's own server's JSON results.
+    static func datagramsLost(in path: String) -> Int? {
+        guard let data = FileManager.default.contents(atPath: path),
+            let results = try? JSONDecoder().decode(ResultsFile.self, from: data)
+        else { return nil }
+        let counts = results.transfers.compactMap(\.datagrams)
+        return counts.isEmpty ? nil : counts.reduce(0) { $0 + $1.lost }
     }
 
     /// A case name as a folder name: `buffers[tcp,4096]` becomes `buffers-tcp-4096`.

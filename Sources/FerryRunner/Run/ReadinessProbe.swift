@@ -4,20 +4,21 @@ import Foundation
 /// `/proc/PID/net/tcp` and `tcp6`. Unlike a test connection, this costs the server nothing:
 /// a server that counts connections would take a probe for a transfer.
 public enum ReadinessProbe {
-    /// True when a TCP socket in `pid`'s namespace listens on `port`.
-    public static func isListening(pid: Int32, port: Int) -> Bool {
-        ["tcp", "tcp6"].contains { table in
+    /// True when a TCP socket in `pid`'s namespace listens on `port` (or, for `datagram`, a UDP
+    /// socket is bound to it).
+    public static func isListening(pid: Int32, port: Int, datagram: Bool = false) -> Bool {
+        (datagram ? ["udp", "udp6"] : ["tcp", "tcp6"]).contains { table in
             guard let text = try? String(contentsOfFile: "/proc/\(pid)/net/\(table)", encoding: .utf8) else { return false }
-            return listeningPorts(inTable: text).contains(port)
+            return listeningPorts(inTable: text, state: datagram ? "07" : "0A").contains(port)
         }
     }
 
-    /// The local ports in state LISTEN (0A) in a `/proc/net/tcp` table.
-    public static func listeningPorts(inTable text: String) -> Set<Int> {
+    /// The local ports in `state` (0A: TCP LISTEN; 07: an unconnected UDP socket) in a `/proc/net/tcp` or `udp` table.
+    public static func listeningPorts(inTable text: String, state: String = "0A") -> Set<Int> {
         var ports = Set<Int>()
         for line in text.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count > 3, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
+            guard fields.count > 3, fields[3] == state, let colon = fields[1].lastIndex(of: ":"),
                 let port = Int(fields[1][fields[1].index(after: colon)...], radix: 16)
             else { continue }
             ports.insert(port)

@@ -1,3 +1,5 @@
+import FerryCore
+
 /// A scenario file, decoded and validated: what to run and what to expect. See docs/scenario-format.md.
 public struct Scenario: Sendable {
     /// The scenario file as the user named it.
@@ -13,17 +15,33 @@ public struct Scenario: Sendable {
     public var timeouts: Timeouts
     public var expect: Expectations
 
-    /// One case per protocol and buffer size, in that order.
+    /// One case per protocol, buffer size and loss, in that order.
     public var cases: [ScenarioCase] {
         var result: [ScenarioCase] = []
-        let several = transfer.protocols.count * transfer.bufferSizes.count > 1
-        for transport in transfer.protocols {
-            for bufferSize in transfer.bufferSizes {
-                let name = several ? "\(self.name)[\(transport.rawValue),\(bufferSize)]" : self.name
-                result.append(ScenarioCase(scenario: self, name: name, transport: transport, bufferSize: bufferSize))
+        let losses: [Double?] = network.impair?.losses.map { $0 } ?? [nil]
+        let sizes = transfer.protocols.map { transfer.bufferSizes ?? [$0.defaultBufferSize] }
+        let several = zip(transfer.protocols, sizes).reduce(0) { $0 + $1.1.count } * losses.count > 1
+        for (transport, bufferSizes) in zip(transfer.protocols, sizes) {
+            for bufferSize in bufferSizes {
+                for loss in losses {
+                    var name = self.name
+                    if several {
+                        name += "[\(transport.rawValue),\(bufferSize)"
+                        if let loss { name += ",loss \(Self.percent(loss))" }
+                        name += "]"
+                    }
+                    result.append(ScenarioCase(scenario: self, name: name, transport: transport, bufferSize: bufferSize, loss: loss))
+                }
             }
         }
         return result
+    }
+
+    /// `5%`, `0.1%`.
+    public static func percent(_ value: Double) -> String {
+        var text = String(value)
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        return text + "%"
     }
 }
 
@@ -32,8 +50,29 @@ public struct ScenarioCase: Sendable {
     public var scenario: Scenario
     /// `tcp-100`, or `buffers[tcp,4096]` when the scenario has several cases.
     public var name: String
-    public var transport: Transport
+    public var transport: TransportProtocol
     public var bufferSize: Int
+    /// The packet loss of this case in percent, when the scenario impairs the link.
+    public var loss: Double?
+
+    /// The expectations for this case: the scenario's, with every matching override applied in order.
+    public var expectations: Expectations {
+        var result = scenario.expect
+        for override in scenario.expect.overrides where override.matches(self) {
+            override.apply(to: &result)
+        }
+        return result
+    }
+
+    /// The impairment of this case in words (`loss 5% both, rate 100mbit`); nil for a clean link.
+    public var impairmentDescription: String? {
+        guard let impair = scenario.network.impair else { return nil }
+        var parts: [String] = []
+        if let loss { parts.append("loss \(Scenario.percent(loss)) \(impair.direction.rawValue)") }
+        if let rate = impair.rate { parts.append("rate \(rate.text)") }
+        for setting in impair.netem { parts.append("\(setting.key) \(setting.value)") }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
 }
 
 /// How the hosts are made.
@@ -46,12 +85,9 @@ public enum Isolation: String, Sendable, CaseIterable {
     case host
 }
 
-/// The transport protocol of a case.
-public enum Transport: String, Sendable, CaseIterable {
-    case tcp
-}
-
 public struct NetworkSpec: Sendable {
+    /// Link impairments (namespace isolation only).
+    public var impair: ImpairSpec?
     public var isolation: Isolation
     /// The server host's address; nil means the default for the isolation (10.99.0.2 or `auto`).
     public var serverIP: String?
@@ -60,14 +96,43 @@ public struct NetworkSpec: Sendable {
 }
 
 public struct TransferSpec: Sendable {
-    public var protocols: [Transport]
+    public var protocols: [TransportProtocol]
     public var port: Int
     /// Absolute path of the file the client sends.
     public var file: String
     /// Absolute path of the standard file.
     public var standard: String
     public var repetitions: Int
-    public var bufferSizes: [Int]
+    /// nil: each protocol's default (tcp 256 KiB, udp and rudp 1400 bytes).
+    public var bufferSizes: [Int]?
+}
+
+/// How the link between the hosts is made worse.
+public struct ImpairSpec: Sendable {
+    /// Which way packets are impaired.
+    public enum Direction: String, Sendable, CaseIterable {
+        case toServer = "to_server", toClient = "to_client", both
+    }
+
+    /// Random packet loss in percent; one case per value. nil: no loss.
+    public var losses: [Double]?
+    public var direction: Direction
+    /// A token-bucket rate limit.
+    public var rate: Rate?
+    /// Settings only the kernel's netem qdisc provides (delay, jitter, duplicate, reorder, corrupt).
+    public var netem: [NetemSetting]
+
+    public struct Rate: Sendable {
+        public var bitsPerSecond: UInt64
+        /// As written, for tc and reports (`100mbit`).
+        public var text: String
+    }
+
+    public struct NetemSetting: Sendable {
+        public var key: String
+        public var value: String
+        public var mark: Mark
+    }
 }
 
 /// A program to run instead of Ferry's own side.
@@ -93,6 +158,8 @@ public struct Timeouts: Sendable {
 public struct Expectations: Sendable {
     public var exitCode: Int32
     public var maxIncorrect: Int?
+    /// At least this many incorrect copies (to show that a protocol is unreliable).
+    public var minIncorrect: Int?
     /// Percent.
     public var maxErrorRate: Double?
     public var maxAverageMs: Double?
@@ -101,6 +168,38 @@ public struct Expectations: Sendable {
     public var server: [MessageRule]
     public var client: [MessageRule]
     public var match: MatchOptions
+    /// Changes for some cases only.
+    public var overrides: [ExpectationOverride]
+}
+
+/// Expectations for the cases that match `protocol`, `loss` and `buffer_size` (each optional).
+public struct ExpectationOverride: Sendable {
+    public var transport: TransportProtocol?
+    public var loss: Double?
+    public var bufferSize: Int?
+    public var maxIncorrect: Int?
+    public var maxErrorRate: Double?
+    public var minIncorrect: Int?
+    public var maxAverageMs: Double?
+
+    func matches(_ testCase: ScenarioCase) -> Bool {
+        (transport == nil || transport == testCase.transport)
+            && (loss == nil || loss == (testCase.loss ?? 0))
+            && (bufferSize == nil || bufferSize == testCase.bufferSize)
+    }
+
+    func apply(to expectations: inout Expectations) {
+        if let maxIncorrect {
+            expectations.maxIncorrect = maxIncorrect
+            expectations.maxErrorRate = nil
+        }
+        if let maxErrorRate {
+            expectations.maxErrorRate = maxErrorRate
+            expectations.maxIncorrect = nil
+        }
+        if let minIncorrect { expectations.minIncorrect = minIncorrect }
+        if let maxAverageMs { expectations.maxAverageMs = maxAverageMs }
+    }
 }
 
 /// One entry of an expected-messages list.

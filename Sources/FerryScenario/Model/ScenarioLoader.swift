@@ -48,8 +48,8 @@ private struct ScenarioDecoder {
     }
 
     func network(_ node: YAMLNode?) throws -> NetworkSpec {
-        guard let node else { return NetworkSpec(isolation: .auto, serverIP: nil, clientIP: nil) }
-        let fields = try reader.mapping(node, named: "network", allowed: ["isolation", "server_ip", "client_ip"])
+        guard let node else { return NetworkSpec(impair: nil, isolation: .auto, serverIP: nil, clientIP: nil) }
+        let fields = try reader.mapping(node, named: "network", allowed: ["isolation", "server_ip", "client_ip", "impair"])
         var isolation = Isolation.auto
         if let value = fields["isolation"] {
             let text = try reader.string(value, "isolation")
@@ -63,7 +63,49 @@ private struct ScenarioDecoder {
         if let serverIP, let clientIP, serverIP == clientIP {
             throw reader.error("'client_ip' must differ from 'server_ip'", at: fields["client_ip"]!.mark)
         }
-        return NetworkSpec(isolation: isolation, serverIP: serverIP, clientIP: clientIP)
+        let impair = try fields["impair"].map { try self.impair($0) }
+        if impair != nil && isolation == .host {
+            throw reader.error("'impair' needs namespace isolation, not 'host'", at: fields["impair"]!.mark)
+        }
+        return NetworkSpec(impair: impair, isolation: isolation, serverIP: serverIP, clientIP: clientIP)
+    }
+
+    func impair(_ node: YAMLNode) throws -> ImpairSpec {
+        let netemKeys = ["delay", "jitter", "duplicate", "reorder", "corrupt"]
+        let fields = try reader.mapping(node, named: "impair", allowed: ["loss", "direction", "rate"] + netemKeys)
+        var result = ImpairSpec(losses: nil, direction: .both, rate: nil, netem: [])
+        if let value = fields["loss"] {
+            result.losses = try reader.oneOrMany(value, "loss") { item in
+                let percent = try reader.percentage(item, "loss")
+                guard percent < 100 else { throw reader.error("'loss' must be below 100%", at: item.mark) }
+                return percent
+            }
+        }
+        if let value = fields["direction"] {
+            let text = try reader.string(value, "direction")
+            guard let direction = ImpairSpec.Direction(rawValue: text) else {
+                throw reader.error("'direction' must be to_server, to_client or both, not '\(text)'", at: value.mark)
+            }
+            result.direction = direction
+        }
+        if let value = fields["rate"] {
+            let text = try reader.string(value, "rate")
+            guard let bits = Quantities.rate(text), bits > 0 else {
+                throw reader.error("'rate' must be a rate such as 100mbit or 1gbit, not '\(text)'", at: value.mark)
+            }
+            result.rate = ImpairSpec.Rate(bitsPerSecond: bits, text: text)
+        }
+        for key in netemKeys {
+            guard let value = fields[key] else { continue }
+            let text = try reader.string(value, key)
+            let valid = key == "delay" || key == "jitter" ? Quantities.duration(text) != nil : Quantities.percentage(text) != nil
+            guard valid else {
+                let kind = key == "delay" || key == "jitter" ? "a duration such as 20ms" : "a percentage such as 1%"
+                throw reader.error("'\(key)' must be \(kind), not '\(text)'", at: value.mark)
+            }
+            result.netem.append(ImpairSpec.NetemSetting(key: key, value: text, mark: value.mark))
+        }
+        return result
     }
 
     func address(_ node: YAMLNode, _ key: String, allowAuto: Bool) throws -> String {
@@ -86,21 +128,33 @@ private struct ScenarioDecoder {
             node, named: "transfer", allowed: ["protocol", "port", "file", "standard", "repetitions", "buffer_sizes"],
             required: ["file"])
         let file = try existingFile(fields["file"]!, "file")
+        let protocols = try fields["protocol"].map { try reader.oneOrMany($0, "protocol") { try transport($0) } } ?? [.tcp]
+        var bufferSizes: [Int]?
+        if let node = fields["buffer_sizes"] {
+            let limit = protocols.map(\.maximumBufferSize).min() ?? (64 << 20)
+            bufferSizes = try reader.oneOrMany(node, "buffer_sizes") { item in
+                let size = Int(try reader.size(item, "buffer_sizes", in: 1...(64 << 20)))
+                if size > limit, let tight = protocols.first(where: { $0.maximumBufferSize < size }) {
+                    throw reader.error(
+                        "'buffer_sizes' \(size) is too large for \(tight.rawValue): at most \(tight.maximumBufferSize) bytes per datagram",
+                        at: item.mark)
+                }
+                return size
+            }
+        }
         return TransferSpec(
-            protocols: try fields["protocol"].map { try reader.oneOrMany($0, "protocol") { try transport($0) } } ?? [.tcp],
+            protocols: protocols,
             port: try fields["port"].map { try reader.integer($0, "port", in: 1...65535) } ?? 5001,
             file: file,
             standard: try fields["standard"].map { try existingFile($0, "standard") } ?? file,
             repetitions: try fields["repetitions"].map { try reader.integer($0, "repetitions", in: 1...1_000_000) } ?? 100,
-            bufferSizes: try fields["buffer_sizes"].map {
-                try reader.oneOrMany($0, "buffer_sizes") { Int(try reader.size($0, "buffer_sizes", in: 1...(64 << 20))) }
-            } ?? [256 << 10])
+            bufferSizes: bufferSizes)
     }
 
-    func transport(_ node: YAMLNode) throws -> Transport {
+    func transport(_ node: YAMLNode) throws -> TransportProtocol {
         let text = try reader.string(node, "protocol")
-        guard let value = Transport(rawValue: text) else {
-            let known = Transport.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let value = TransportProtocol(rawValue: text) else {
+            let known = TransportProtocol.allCases.map(\.rawValue).joined(separator: ", ")
             throw reader.error("'protocol' must be one of \(known), not '\(text)'", at: node.mark)
         }
         return value
@@ -155,15 +209,18 @@ private struct ScenarioDecoder {
 
     func expectations(_ node: YAMLNode?) throws -> Expectations {
         var result = Expectations(
-            exitCode: 0, maxIncorrect: nil, maxErrorRate: nil, maxAverageMs: nil, seed: true, server: [], client: [],
-            match: MatchOptions())
+            exitCode: 0, maxIncorrect: nil, minIncorrect: nil, maxErrorRate: nil, maxAverageMs: nil, seed: true, server: [],
+            client: [], match: MatchOptions(), overrides: [])
         guard let node else {
             result.maxIncorrect = 0
             return result
         }
         let fields = try reader.mapping(
             node, named: "expect",
-            allowed: ["exit_code", "max_incorrect", "max_error_rate", "max_average_ms", "messages", "server", "client", "match"])
+            allowed: [
+                "exit_code", "max_incorrect", "min_incorrect", "max_error_rate", "max_average_ms", "messages", "server", "client",
+                "match", "overrides",
+            ])
         if let value = fields["exit_code"] { result.exitCode = Int32(try reader.integer(value, "exit_code", in: 0...255)) }
         if let value = fields["max_incorrect"] { result.maxIncorrect = try reader.integer(value, "max_incorrect", in: 0...1_000_000) }
         if let value = fields["max_error_rate"] {
@@ -174,6 +231,13 @@ private struct ScenarioDecoder {
         }
         if result.maxIncorrect == nil && result.maxErrorRate == nil { result.maxIncorrect = 0 }
         if let value = fields["max_average_ms"] { result.maxAverageMs = try reader.number(value, "max_average_ms", atLeast: 0) }
+        if let value = fields["min_incorrect"] { result.minIncorrect = try reader.integer(value, "min_incorrect", in: 0...1_000_000) }
+        if let value = fields["overrides"] {
+            guard case .sequence(let items) = value.content else {
+                throw reader.error("'overrides' must be a list, not \(value.kindName)", at: value.mark)
+            }
+            result.overrides = try items.map(override)
+        }
         if let value = fields["server"] { result.server = try rules(value, "server") }
         if let value = fields["client"] { result.client = try rules(value, "client") }
         result.seed = fields["server"] == nil && fields["client"] == nil
@@ -196,6 +260,23 @@ private struct ScenarioDecoder {
             }
         }
         return result
+    }
+
+    func override(_ node: YAMLNode) throws -> ExpectationOverride {
+        let fields = try reader.mapping(
+            node, named: "overrides",
+            allowed: ["protocol", "loss", "buffer_size", "max_incorrect", "max_error_rate", "min_incorrect", "max_average_ms"])
+        if fields["max_incorrect"] != nil, let rate = fields["max_error_rate"] {
+            throw reader.error("give either 'max_incorrect' or 'max_error_rate', not both", at: rate.mark)
+        }
+        return ExpectationOverride(
+            transport: try fields["protocol"].map { try transport($0) },
+            loss: try fields["loss"].map { try reader.percentage($0, "loss") },
+            bufferSize: try fields["buffer_size"].map { Int(try reader.size($0, "buffer_size", in: 1...(64 << 20))) },
+            maxIncorrect: try fields["max_incorrect"].map { try reader.integer($0, "max_incorrect", in: 0...1_000_000) },
+            maxErrorRate: try fields["max_error_rate"].map { try reader.percentage($0, "max_error_rate") },
+            minIncorrect: try fields["min_incorrect"].map { try reader.integer($0, "min_incorrect", in: 0...1_000_000) },
+            maxAverageMs: try fields["max_average_ms"].map { try reader.number($0, "max_average_ms", atLeast: 0) })
     }
 
     func rules(_ node: YAMLNode, _ key: String) throws -> [MessageRule] {
