@@ -135,4 +135,20 @@ struct NamespaceTransferTests {
         #expect(client.stdout.first == "I am connecting to server side: fd00:99::2")
         #expect(server.stdout.contains("Incorrect transfers: 0 of 5 (error rate 0.00%)"))
     }
+
+    @Test(arguments: ["udp", "rudp"])
+    func datagramProtocolsOnACleanLinkGiveIdenticalCopies(transport: String) throws {
+        defer { folder.remove() }
+        let extra = ["--protocol", transport]
+        let (server, client) = try TestHosts.withPair { pair in
+            try PairRun.run(pair: pair, server: serverArguments(sample, count: 100, extra: extra),
+                            client: clientArguments(sample, count: 100, extra: extra), workingDirectory: folder.path)
+        }
+        #expect(server.termination == .exited(0), "\(server.stderr)")
+        #expect(client.termination == .exited(0), "\(client.stderr)")
+        #expect(server.stdout.contains("Incorrect transfers: 0 of 100 (error rate 0.00%)"))
+        #expect(server.stdout.contains("The datagrams of \"sample.txt\" for the 100th time: 47 expected, 47 received, 0 lost, 0 duplicated, 0 out of order"))
+        #expect(try SeedLines.times(in: server.stdout, count: 100) { SeedLines.serverTransferLines("sample.txt", $0) }.get().count == 100)
+        #expect(try storedCopies().count == 100)
+    }
 }

@@ -170,4 +170,47 @@ struct RunnerEndToEndTests {
         #expect(ProcessTable.eventually { ProcessTable.pids(containing: marker).isEmpty })
         #expect(ProcessTable.namespaces().subtracting(before).isEmpty)
     }
+
+    @Test func tcpVersusUdpMeetsItsExpectations() throws {
+        defer { folder.remove() }
+        let json = folder.file("cmp.json")
+        let output = try runner(["\(repositoryRoot())/scenarios/tcp-vs-udp.yaml", "--json", json], timeout: 600)
+        #expect(output.status == .exited(0), "\(output.all)")
+        #expect(output.stdout.contains { $0.hasPrefix("case") && $0.contains("datagrams lost") })
+        let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let cases = try #require(report["cases"] as? [[String: Any]])
+        #expect(cases.count == 9)
+        func incorrect(_ transport: String, _ loss: Double) -> Int? {
+            cases.first { $0["protocol"] as? String == transport && $0["loss_percent"] as? Double == loss }?["incorrect"] as? Int
+        }
+        for loss in [0.0, 1.0, 5.0] {
+            #expect(incorrect("tcp", loss) == 0)
+            #expect(incorrect("rudp", loss) == 0)
+        }
+        #expect((incorrect("udp", 5) ?? 0) > 0)
+        #expect(cases.first { $0["protocol"] as? String == "udp" && $0["loss_percent"] as? Double == 5 }?["impairment"] as? String == "loss 5% both")
+    }
+
+    /// Delay needs netem: where the kernel lacks it, the runner says so and exits 3; where it has it, the case runs.
+    @Test func netemSettingsNeedNetem() throws {
+        defer { folder.remove() }
+        let path = try scenario("delay.yaml", """
+            name: delay
+            network: {isolation: namespaces, impair: {delay: 2ms}}
+            transfer: {file: files/sample.txt, repetitions: 3, port: 5006}
+            """)
+        let netemAvailable = try TestHosts.withPair { pair in
+            (try? Tool.run(["ip", "netns", "exec", pair.serverNamespace, "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])) != nil
+        }
+        let before = ProcessTable.namespaces()
+        let output = try runner([path])
+        if netemAvailable {
+            #expect(output.status == .exited(0), "\(output.all)")
+        } else {
+            #expect(output.status == .exited(3))
+            #expect(output.stderr.contains { $0.hasPrefix("runner: network.impair.delay needs the kernel's netem qdisc (module sch_netem), which this kernel does not provide") },
+                    "\(output.all)")
+        }
+        #expect(ProcessTable.namespaces().subtracting(before).isEmpty)
+    }
 }

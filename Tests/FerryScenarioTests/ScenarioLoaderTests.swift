@@ -104,7 +104,7 @@ import Testing
         #expect(headline(base + "network: {server_ip: 127.0.0.1}\n")
             == "x.yaml:3:22: 'server_ip' 127.0.0.1 is a loopback address: the transfer must use a real network address")
         #expect(headline(base + "network: {isolation: docker}\n") == "x.yaml:3:22: 'isolation' must be auto, namespaces or host, not 'docker'")
-        #expect(headline(base + "  protocol: sctp\n") == "x.yaml:3:13: 'protocol' must be one of tcp, not 'sctp'")
+        #expect(headline(base + "  protocol: sctp\n") == "x.yaml:3:13: 'protocol' must be one of tcp, udp, rudp, not 'sctp'")
         #expect(headline(base + "expect:\n  server: [{each: 'file {fille} for the {nth} time'}]\n")
             == "x.yaml:4:19: unknown placeholder '{fille}' (did you mean '{file}'?)")
         #expect(headline(base + "expect:\n  server: [{sometimes: x}]\n")
@@ -116,5 +116,64 @@ import Testing
         defer { folder.remove() }
         let error = #expect(throws: SourceError.self) { try load("transfer:\n  file: files/sample.txt\n  repetitons: 10\n") }
         #expect(error?.description.hasSuffix("\n      repetitons: 10\n      ^") == true)
+    }
+}
+
+@Suite struct ImpairmentScenarioTests {
+    let folder: TemporaryDirectory
+
+    init() throws {
+        folder = try TemporaryDirectory("ferry-impair")
+        try folder.write("sample.txt", bytes: Array("hello\n".utf8))
+    }
+
+    private func load(_ text: String) throws -> Scenario {
+        try ScenarioLoader.decode(text, path: folder.file("x.yaml"))
+    }
+
+    private func headline(_ text: String) -> String? {
+        do {
+            _ = try load(text)
+            return nil
+        } catch let error as SourceError {
+            return error.headline
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func protocolsBuffersAndLossesMakeOneCaseEach() throws {
+        defer { folder.remove() }
+        let scenario = try load("""
+            name: cmp
+            network: {impair: {loss: [0%, 5%], direction: to_server, rate: 100mbit}}
+            transfer: {file: sample.txt, protocol: [tcp, udp]}
+            expect:
+              max_incorrect: 0
+              overrides:
+                - {protocol: udp, max_error_rate: 100%}
+                - {protocol: udp, loss: 5%, min_incorrect: 1}
+            """)
+        let cases = scenario.cases
+        #expect(cases.map(\.name) == ["cmp[tcp,262144,loss 0%]", "cmp[tcp,262144,loss 5%]", "cmp[udp,1400,loss 0%]", "cmp[udp,1400,loss 5%]"])
+        #expect(cases[3].impairmentDescription == "loss 5% to_server, rate 100mbit")
+        #expect(cases[0].expectations.maxIncorrect == 0 && cases[0].expectations.minIncorrect == nil)
+        #expect(cases[2].expectations.maxErrorRate == 100 && cases[2].expectations.maxIncorrect == nil)
+        #expect(cases[2].expectations.minIncorrect == nil)
+        #expect(cases[3].expectations.minIncorrect == 1)
+    }
+
+    @Test func impairErrorsPointAtTheKey() {
+        defer { folder.remove() }
+        let base = "transfer: {file: sample.txt}\n"
+        #expect(headline(base + "network: {impair: {loss: 5}}\n") == "\(folder.file("x.yaml")):2:26: 'loss' must be a percentage such as 5% or 0.1%, not '5'")
+        #expect(headline(base + "network: {impair: {direction: up}}\n") == "\(folder.file("x.yaml")):2:31: 'direction' must be to_server, to_client or both, not 'up'")
+        #expect(headline(base + "network: {impair: {rate: fast}}\n") == "\(folder.file("x.yaml")):2:26: 'rate' must be a rate such as 100mbit or 1gbit, not 'fast'")
+        #expect(headline(base + "network: {impair: {delay: 5%}}\n") == "\(folder.file("x.yaml")):2:27: 'delay' must be a duration such as 20ms, not '5%'")
+        #expect(headline(base + "network: {impair: {los: 5%}}\n") == "\(folder.file("x.yaml")):2:20: unknown key 'los' in 'impair' (did you mean 'loss'?)")
+        #expect(headline(base + "network: {isolation: host, impair: {loss: 5%}}\n") == "\(folder.file("x.yaml")):2:36: 'impair' needs namespace isolation, not 'host'")
+        #expect(headline("transfer: {file: sample.txt, protocol: udp, buffer_sizes: [1400, 64KiB]}\n")
+            == "\(folder.file("x.yaml")):1:66: 'buffer_sizes' 65536 is too large for udp: at most 65483 bytes per datagram")
+        #expect(headline(base + "expect: {overrides: [{protocol: quic}]}\n") == "\(folder.file("x.yaml")):2:33: 'protocol' must be one of tcp, udp, rudp, not 'quic'")
     }
 }

@@ -50,8 +50,9 @@ public enum Impairment {
                 try Tool.run(arguments)
             } catch {
                 let keys = impair.netem.map { "network.impair.\($0.key)" }.joined(separator: ", ")
+                let verb = impair.netem.count == 1 ? "needs" : "need"
                 throw FerryRunError.environment(
-                    "\(keys) need the kernel's netem qdisc (module sch_netem), which this kernel does not provide: \(error)")
+                    "\(keys) \(verb) the kernel's netem qdisc (module sch_netem), which this kernel does not provide: \(error)")
             }
         } else if let rate = impair.rate {
             do {
