@@ -37,6 +37,10 @@ scenarios: build
 test: scenarios
 	$(SWIFT) test --skip-build
 
+## bench: release build, then Ferry beside the anchors (../shared/anchors or $$FERRY_ANCHORS) and iperf3. Needs root.
+bench: deps release
+	./.build/release/bench --rounds $${ROUNDS:-5}
+
 ## sample: remake scenarios/files/sample.txt (65,550 bytes, deterministic).
 sample:
 	seq -f 'Ferry sample line %04g: the quick brown fox jumps over the lazy dog.' 1 950 > scenarios/files/sample.txt

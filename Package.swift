@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "server", targets: ["server"]),
         .executable(name: "client", targets: ["client"]),
         .executable(name: "runner", targets: ["runner"]),
+        .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,6 +22,9 @@ let package = Package(
         .executableTarget(name: "server", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
         .executableTarget(name: "client", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
         .executableTarget(name: "runner", dependencies: ["FerryCore", "FerryRunner", "FerryCLI", argumentParser]),
+        /// The benchmark beside the anchors: `make bench`.
+        .target(name: "FerryBench", dependencies: ["FerryCore", "FerryRunner"]),
+        .executableTarget(name: "bench", dependencies: ["FerryBench", "FerryCore", "FerryCLI", argumentParser]),
 
         /// libyaml, Debian's libyaml-dev, through a module map.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),

@@ -1,6 +1,7 @@
 import FerryCore
 @testable import FerryRunner
 import FerryScenario
+import FerryTestSupport
 import Foundation
 import FoundationXML
 import Testing
@@ -136,5 +137,36 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(throws: FerryRunError.environment("isolation: namespaces: needs root")) {
             try CaseHosts.choose(.namespaces, unavailableReason: "needs root")
         }
+    }
+}
+
+@Suite struct ChildProcessTests {
+    @Test func programsAreFoundInPath() {
+        #expect(ChildProcess.locate("sh") == "/usr/bin/sh" || ChildProcess.locate("sh") == "/bin/sh")
+        #expect(ChildProcess.locate("/bin/sh") == "/bin/sh")
+        #expect(ChildProcess.locate("no-such-program-ferry") == nil)
+    }
+
+    @Test func outputIsCapturedAndExitStatusIsAResult() throws {
+        let child = try ChildProcess(arguments: ["sh", "-c", "echo one; echo two >&2; exit 3"])
+        #expect(child.wait(until: Date().addingTimeInterval(10)) == .exited(3))
+        let lines = child.output.snapshot
+        #expect(lines.filter { $0.stream == .stdout }.map(\.text) == ["one"])
+        #expect(lines.filter { $0.stream == .stderr }.map(\.text) == ["two"])
+    }
+
+    @Test func stopEndsTheWholeGroup() throws {
+        let marker = "ferry-group-\(NamespacePair.newToken())"
+        let child = try ChildProcess(arguments: ["sh", "-c", "sleep 300 & sleep 301; echo \(marker)"])
+        usleep(100_000)
+        #expect(child.stop(grace: 1) == .signaled(SIGTERM))
+        #expect(ProcessTable.eventually { ProcessTable.pids(containing: "sleep 300").isEmpty })
+    }
+
+    @Test func outputBeyondTheCapIsCountedNotKept() throws {
+        let child = try ChildProcess(arguments: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do echo 0123456789; done"], outputCap: 30)
+        _ = child.wait(until: Date().addingTimeInterval(10))
+        #expect(child.output.snapshot.count == 2)
+        #expect(child.output.dropped == 88)
     }
 }

@@ -153,10 +153,10 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// The full path of `program`, searching PATH when it has no slash.
-    static func locate(_ program: String) -> String? {
+    public static func locate(_ program: String) -> String? {
         if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
-        for folder in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+        for folder in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
             let candidate = "\(folder)/\(program)"
             if access(candidate, X_OK) == 0 { return candidate }
         }

@@ -1,0 +1,137 @@
+import FerryCore
+import FerryRunner
+import Foundation
+import Glibc
+
+/// What `bench` was asked to do.
+public struct BenchOptions: Sendable {
+    /// Rounds per size; the median of the rounds is reported.
+    public var rounds: Int
+    /// Folder with the anchors (`cfast.c`, `py_server.py`, `py_client.py`); nil: ours only.
+    public var anchors: String?
+    /// Folder with Ferry's release executables.
+    public var binaries: String
+    /// Scratch folder for files and copies.
+    public var workFolder: String
+    /// Sizes in bytes and transfer counts to run.
+    public var sizes: [(bytes: Int, count: Int)]
+    /// Also measure the 1 GiB memory run, iperf3, the runner overhead and the datagram protocols.
+    public var extras: Bool
+
+    public init(rounds: Int, anchors: String?, binaries: String, workFolder: String, sizes: [(bytes: Int, count: Int)], extras: Bool) {
+        self.rounds = rounds
+        self.anchors = anchors
+        self.binaries = binaries
+        self.workFolder = workFolder
+        self.sizes = sizes
+        self.extras = extras
+    }
+
+    /// 1 byte × 1000, 64 KiB × 100, 1 MiB × 100, 100 MiB × 10.
+    public static let standardSizes: [(bytes: Int, count: Int)] = [(1, 1000), (64 << 10, 100), (1 << 20, 100), (100 << 20, 10)]
+}
+
+/// One run of a contender: the client's average and the server's peak resident memory.
+public struct Measurement: Sendable {
+    public var clientAverageMs: Double
+    public var serverPeakKiB: Int?
+    /// From starting the client to its exit.
+    public var clientWallSeconds: Double
+    /// What the server printed.
+    public var serverLines: [String]
+}
+
+/// Runs the transfer pair of Ferry and of the anchors side by side on one veth pair between two
+/// namespaces, alternating them round by round, and reports medians.
+public final class Benchmark {
+    let options: BenchOptions
+    let pair: NamespacePair
+    let log: (String) -> Void
+    var port = 6100
+
+    public init(options: BenchOptions, log: @escaping (String) -> Void) throws {
+        self.options = options
+        self.log = log
+        try FileManager.default.createDirectory(atPath: options.workFolder, withIntermediateDirectories: true)
+        pair = try NamespacePair(serverAddress: "10.99.0.2", clientAddress: "10.99.0.1")
+    }
+
+    /// Removes the namespaces. Call once.
+    public func close() { pair.remove() }
+
+    /// A file of `bytes` with a fixed pattern, made once.
+    func file(_ bytes: Int) throws -> String {
+        let path = "\(options.workFolder)/file-\(bytes).bin"
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == bytes { return path }
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var block = [UInt8](repeating: 0, count: 1 << 20)
+        for index in block.indices { block[index] = UInt8(truncatingIfNeeded: (index &* 2_654_435_761) >> 13) }
+        var left = bytes
+        while left > 0 {
+            let take = min(left, block.count)
+            try handle.write(contentsOf: block[0..<take])
+            left -= take
+        }
+        return path
+    }
+
+    /// Runs `contender` once: `count` transfers of `path`.
+    public func measure(_ contender: Contender, file path: String, count: Int) throws -> Measurement {
+        port += 1
+        let store = "\(options.workFolder)/store-\(contender.name)"
+        try? FileManager.default.removeItem(atPath: store)
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        let server = try ChildProcess(arguments: pair.inServer(contender.server(pair.serverAddress, port, path, count, store)),
+                                      workingDirectory: options.workFolder)
+        defer { server.stop() }
+        let readyBy = Date().addingTimeInterval(20)
+        if let line = contender.readyLine {
+            guard server.output.waitForLine(until: readyBy, where: { $0.text == line }) else {
+                throw FerryError("\(contender.name) server not ready: \(server.output.snapshot.map(\.text).suffix(3))")
+            }
+        } else {
+            while !ReadinessProbe.isListening(pid: server.pid, port: port) {
+                guard Date() < readyBy, server.isRunning else { throw FerryError("\(contender.name) server never listened") }
+                usleep(2000)
+            }
+        }
+        let clientStarted = Date()
+        let client = try ChildProcess(arguments: pair.inClient(contender.client(pair.serverAddress, port, path, count)))
+        defer { client.stop() }
+        var clientEnded: Date?
+        var peak: Int?
+        let deadline = Date().addingTimeInterval(600)
+        while (client.isRunning || server.isRunning) && Date() < deadline {
+            if let now = Self.peakResidentKiB(server.pid) { peak = max(peak ?? 0, now) }
+            if clientEnded == nil && !client.isRunning { clientEnded = Date() }
+            usleep(2000)
+        }
+        let lines = client.output.snapshot.filter { $0.stream == .stdout }.map(\.text)
+        guard client.wait(until: deadline) == .exited(0), let average = contender.average(lines) else {
+            throw FerryError("\(contender.name) client failed: \(client.output.snapshot.map(\.text).suffix(3))")
+        }
+        _ = server.wait(until: Date().addingTimeInterval(10))
+        return Measurement(
+            clientAverageMs: average, serverPeakKiB: peak,
+            clientWallSeconds: (clientEnded ?? Date()).timeIntervalSince(clientStarted),
+            serverLines: server.output.snapshot.filter { $0.stream == .stdout }.map(\.text))
+    }
+
+    /// VmHWM of a running process, in KiB.
+    static func peakResidentKiB(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+
+    /// The median of `values`.
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}

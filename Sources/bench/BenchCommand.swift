@@ -1,0 +1,46 @@
+import ArgumentParser
+import FerryBench
+import FerryCLI
+import FerryCore
+import Foundation
+
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Ferry's transfer pair beside the anchors (plain C, Python) on a veth pair between two namespaces.",
+        discussion: "Needs root. Run through 'make bench', which builds the release executables first. See docs/performance.md.")
+
+    @Option(help: "Rounds per size; medians are reported.")
+    var rounds = 5
+
+    @Option(help: "Folder with the anchors cfast.c, py_server.py, py_client.py (default: $FERRY_ANCHORS, else ../shared/anchors).")
+    var anchors: String?
+
+    @Option(name: .customLong("work-dir"), help: "Scratch folder for test files and copies.")
+    var workDir = "/tmp/ferry-bench"
+
+    @Flag(help: "Only the four transfer sizes: skip the memory, iperf3, runner and datagram measurements.")
+    var transfersOnly = false
+
+    static func main() { CommandLineEntry.main(Self.self) }
+
+    func validate() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let binaries = environment["FERRY_BIN_DIR"]
+            ?? URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+                .deletingLastPathComponent().path
+        let anchorFolder = anchors ?? environment["FERRY_ANCHORS"] ?? "../shared/anchors"
+        let options = BenchOptions(
+            rounds: rounds, anchors: FileManager.default.fileExists(atPath: anchorFolder) ? anchorFolder : nil, binaries: binaries,
+            workFolder: workDir, sizes: BenchOptions.standardSizes, extras: !transfersOnly)
+        let sink = StandardStreams()
+        let bench = try Benchmark(options: options, log: { sink.diagnostic($0) })
+        defer { bench.close() }
+        for line in try bench.report() { sink.out(line) }
+    }
+}
