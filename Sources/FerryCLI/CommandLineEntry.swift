@@ -11,11 +11,15 @@ public enum CommandLineEntry {
     /// - Parameter ignoreBrokenPipes: ignore SIGPIPE (the transfer programs); the runner leaves it
     ///   alone, since children inherit an ignored signal across exec.
     public static func main<Command: ParsableCommand>(_ type: Command.Type, ignoreBrokenPipes: Bool = true) {
-        if ignoreBrokenPipes { ProcessSetup.ignoreBrokenPipes() }
+        if ignoreBrokenPipes {
+            ProcessSetup.ignoreBrokenPipes()
+            ProcessSetup.flushOutputOnTermination()
+        }
         let name = type.configuration.commandName ?? "ferry"
         do {
             var command = try type.parseAsRoot()
             try command.run()
+            StandardStreams().flush()
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch let error as FerryError {
@@ -35,7 +39,7 @@ public enum CommandLineEntry {
     }
 
     private static func fail(_ name: String, _ message: String, status: Int32) -> Never {
-        StandardStreams().diagnostic("\(name): \(message)")
+        StandardStreams().diagnostic("\(name): \(message)")  // writes out held stdout lines first
         exit(status)
     }
 }

@@ -12,7 +12,7 @@ import Testing
         let path = try folder.write("standard", bytes: standard)
         var verdicts: [Bool] = []
         for cacheLimit in [Int.max, 0] {
-            let file = try StandardFile(path: path, chunkSize: 333, cacheLimit: cacheLimit)
+            let file = try StandardFile(path: path, cacheLimit: cacheLimit, windowSize: 4096)
             defer { file.close() }
             var comparison = StreamingComparison(against: file)
             var offset = 0
@@ -60,7 +60,7 @@ import Testing
 
     @Test func missingStandardIsAnError() {
         #expect(throws: SystemError(call: "open", code: 2, context: "/nonexistent/standard")) {
-            _ = try StandardFile(path: "/nonexistent/standard", chunkSize: 10)
+            _ = try StandardFile(path: "/nonexistent/standard")
         }
     }
 }

@@ -21,6 +21,9 @@ public final class RecordingSink: LineSink, @unchecked Sendable {
         lock.unlock()
     }
 
+    public func flush() {}
+    public func flush(ifOlderThan nanoseconds: UInt64) {}
+
     /// The stdout lines so far.
     public var lines: [String] {
         lock.lock()

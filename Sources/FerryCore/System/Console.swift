@@ -1,30 +1,83 @@
 import Glibc
 
 /// Where the programs' lines go: stdout for the required messages, stderr for diagnostics.
-///
-/// Each line is one unbuffered `write(2)`, so a reader of a pipe (the runner) sees it at once
-/// and lines from stdout and stderr keep their order.
 public protocol LineSink: AnyObject {
-    /// Writes one line to standard output.
+    /// Writes one line to standard output (possibly buffered until `flush`).
     func out(_ line: String)
-    /// Writes one line to standard error.
+    /// Writes one line to standard error at once, after any buffered stdout lines.
     func diagnostic(_ line: String)
+    /// Writes out every buffered stdout line.
+    func flush()
+    /// Writes out buffered stdout lines if the oldest has waited longer than `nanoseconds`.
+    func flush(ifOlderThan nanoseconds: UInt64)
 }
 
-/// The process's own stdout and stderr.
-public final class StandardStreams: LineSink {
-    public init() {}
-    public func out(_ line: String) { Self.write(line, to: STDOUT_FILENO) }
-    public func diagnostic(_ line: String) { Self.write(line, to: STDERR_FILENO) }
+/// The bytes of stdout not yet written, in memory a signal handler may write out.
+private let outputCapacity = 64 << 10
+nonisolated(unsafe) private let outputBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: outputCapacity)
+nonisolated(unsafe) private var outputCount = 0
+/// Set while the buffer is being changed, so a signal handler does not write a half-made line.
+nonisolated(unsafe) private var outputBusy: sig_atomic_t = 0
+/// When the oldest held line was added (monotonic nanoseconds).
+nonisolated(unsafe) private var outputSince: UInt64 = 0
 
-    private static func write(_ line: String, to fd: Int32) {
+/// The process's own stdout and stderr.
+///
+/// On a terminal every line is written at once. Into a pipe or a file, stdout lines are
+/// collected (up to 64 KiB) and written by `flush()`, which the programs call before they may
+/// wait for long: every write into a pipe wakes its reader, and a transfer that prints four lines
+/// would otherwise pay for four wake-ups. Diagnostics are never held back; SIGTERM and SIGINT
+/// write out what is held before the process ends (see `ProcessSetup`).
+public final class StandardStreams: LineSink {
+    private let buffered = isatty(STDOUT_FILENO) == 0
+
+    public init() {}
+
+    public func out(_ line: String) {
         var text = line
         text.append("\n")
         text.withUTF8 { bytes in
-            // A closed stdout must not stop a transfer in progress: drop the line.
-            try? writeFully(UnsafeRawBufferPointer(bytes), "write", "standard output") {
-                Glibc.write(fd, $0.baseAddress, $0.count)
+            guard buffered, bytes.count <= outputCapacity else {
+                flush()
+                Self.write(UnsafeRawBufferPointer(bytes), to: STDOUT_FILENO)
+                return
             }
+            if outputCount + bytes.count > outputCapacity { flush() }
+            if outputCount == 0 { outputSince = MonotonicClock.now() }
+            outputBusy = 1
+            (outputBuffer + outputCount).update(from: bytes.baseAddress!, count: bytes.count)
+            outputCount += bytes.count
+            outputBusy = 0
         }
+    }
+
+    public func diagnostic(_ line: String) {
+        flush()
+        var text = line
+        text.append("\n")
+        text.withUTF8 { Self.write(UnsafeRawBufferPointer($0), to: STDERR_FILENO) }
+    }
+
+    public func flush() {
+        Self.flushHeldOutput()
+    }
+
+    @inline(__always)
+    public func flush(ifOlderThan nanoseconds: UInt64) {
+        if outputCount > 0 && MonotonicClock.now() &- outputSince > nanoseconds { Self.flushHeldOutput() }
+    }
+
+    /// Writes out held stdout bytes. Safe to call from a signal handler when no line is being added.
+    static func flushHeldOutput() {
+        guard outputCount > 0, outputBusy == 0 else { return }
+        outputBusy = 1
+        write(UnsafeRawBufferPointer(start: outputBuffer, count: outputCount), to: STDOUT_FILENO)
+        outputCount = 0
+        outputBusy = 0
+    }
+
+    private static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
+        // A closed stdout must not stop a transfer in progress: drop the line.
+        try? writeFully(bytes, "write", "standard output") { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 }

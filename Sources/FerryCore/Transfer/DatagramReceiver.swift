@@ -31,6 +31,7 @@ struct DatagramReceiver {
         defer { buffer.deallocate() }
 
         context.sink.out(Messages.serverReady)
+        context.sink.flush()
         var session = Session(socket: socket, buffer: buffer)
         var records: [TransferRecord] = []
         var lastName = context.fallbackName
@@ -124,6 +125,7 @@ struct DatagramReceiver {
             if let received = try session.socket.receiveDatagram(into: session.buffer) { return received }
             let now = MonotonicClock.now()
             if let deadline, now >= deadline { return nil }
+            if deadline == nil { context.sink.flush() }
             _ = try session.socket.waitReadable(nanoseconds: deadline.map { $0 - now } ?? 3_600_000_000_000)
         }
     }

@@ -12,14 +12,22 @@ public final class StandardFile {
     public let path: String
     /// Its size in bytes.
     public let size: UInt64
+    /// The default size of one mapped window of a large file.
+    public static let defaultWindowSize = 8 << 20
+    /// The size of one mapped window here: a multiple of the page size.
+    private let windowSize: Int
     private let file: OpenFile
     private let cached: UnsafeMutableRawBufferPointer?
-    private let scratch: UnsafeMutableRawBufferPointer
+    /// The mapped window of a large file: its start offset in the file and its bytes.
+    private var window: (offset: UInt64, bytes: UnsafeRawBufferPointer)?
 
-    /// Opens the standard file; `chunkSize` is the largest chunk that will be compared at once.
-    /// Files up to `cacheLimit` bytes are read into memory, larger ones are read as they are compared.
-    public init(path: String, chunkSize: Int, cacheLimit: Int = StandardFile.defaultCacheLimit) throws {
+    /// Opens the standard file. Files up to `cacheLimit` bytes are read into memory, larger ones
+    /// are mapped window by window as they are compared.
+    public init(
+        path: String, cacheLimit: Int = StandardFile.defaultCacheLimit, windowSize: Int = StandardFile.defaultWindowSize
+    ) throws {
         self.path = path
+        self.windowSize = windowSize
         file = try OpenFile.forReading(path)
         do {
             size = try file.size()
@@ -38,7 +46,6 @@ public final class StandardFile {
             file.close()
             throw error
         }
-        scratch = .allocate(byteCount: max(chunkSize, 1), alignment: 16)
     }
 
     deinit {
@@ -47,9 +54,9 @@ public final class StandardFile {
 
     /// Releases the file and the buffers. Call exactly once.
     public func close() {
+        unmapWindow()
         file.close()
         cached?.deallocate()
-        scratch.deallocate()
     }
 
     /// True when `chunk` equals the standard's bytes at `offset`; false also when it runs past the end.
@@ -61,14 +68,34 @@ public final class StandardFile {
         }
         var compared = 0
         while compared < chunk.count {
-            let length = min(scratch.count, chunk.count - compared)
-            let window = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
-            guard try file.read(into: window, at: offset + UInt64(compared)) == length,
-                memcmp(chunk.baseAddress! + compared, scratch.baseAddress!, length) == 0
-            else { return false }
+            let position = offset + UInt64(compared)
+            let mapped = try mapping(covering: position)
+            let start = Int(position - mapped.offset)
+            let length = min(mapped.bytes.count - start, chunk.count - compared)
+            guard memcmp(chunk.baseAddress! + compared, mapped.bytes.baseAddress! + start, length) == 0 else { return false }
             compared += length
         }
         return true
+    }
+
+    /// The window holding byte `position`, mapping a new one when needed.
+    private func mapping(covering position: UInt64) throws -> (offset: UInt64, bytes: UnsafeRawBufferPointer) {
+        if let window, position >= window.offset, position < window.offset + UInt64(window.bytes.count) { return window }
+        unmapWindow()
+        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let start = position / page * page
+        let length = Int(min(UInt64(windowSize), size - start))
+        guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, file.descriptor, off_t(start)),
+            address != MAP_FAILED
+        else { throw SystemError(call: "mmap", code: errno, context: path) }
+        let mapped = (offset: start, bytes: UnsafeRawBufferPointer(start: address, count: length))
+        window = mapped
+        return mapped
+    }
+
+    private func unmapWindow() {
+        if let window { munmap(UnsafeMutableRawPointer(mutating: window.bytes.baseAddress), window.bytes.count) }
+        window = nil
     }
 }
 

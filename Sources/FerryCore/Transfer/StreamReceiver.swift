@@ -23,6 +23,7 @@ struct StreamReceiver {
         defer { buffer.deallocate() }
 
         sink.out(Messages.serverReady)
+        sink.flush()
         var records: [TransferRecord] = []
         records.reserveCapacity(configuration.count)
         var lastName = context.fallbackName
@@ -37,6 +38,8 @@ struct StreamReceiver {
 
     /// Accepts the next connection; one that the peer aborted before we took it is skipped.
     private func acceptRetryingAborted(_ listener: Socket) throws -> Socket {
+        // Lines are held only while the next client is already waiting.
+        if try !listener.waitReadable(nanoseconds: 0) { sink.flush() }
         while true {
             do {
                 return try listener.accept().socket
@@ -138,6 +141,7 @@ struct StreamReceiver {
             }
             try comparison.consume(chunk)
             received += UInt64(got)
+            sink.flush(ifOlderThan: 50_000_000)
         }
         file.close()
         outcome.received = received

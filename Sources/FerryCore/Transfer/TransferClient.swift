@@ -31,6 +31,7 @@ public final class TransferClient {
         defer { sender.close() }
 
         sink.out(Messages.clientConnecting(configuration.server.host))
+        sink.flush()
         var records: [TransferRecord] = []
         records.reserveCapacity(configuration.count)
         for n in stride(from: 1, through: configuration.count, by: 1) {
@@ -44,11 +45,14 @@ public final class TransferClient {
             records.append(TransferRecord(
                 n: n, ms: printedMs, bytes: size, verdict: outcome.status,
                 detail: outcome.status == .identical ? nil : outcome.words, datagrams: outcome.datagrams))
+            // Held lines go out at least every 50 ms, so a reader sees progress without a wake-up per line.
+            sink.flush(ifOlderThan: 50_000_000)
         }
         let results = ResultsFile(role: "client", file: name, transfers: records)
         sink.out(Messages.clientAverage(name, Formatting.milliseconds(results.summary.timing.averageMs)))
         if let path = configuration.jsonPath { try results.write(to: path) }
         sink.out(Messages.done)
+        sink.flush()
         let lost = records.filter { $0.verdict == nil }.count
         if lost > 0 && configuration.transport != .udp {
             throw FerryError("\(lost) of \(records.count) transfers got no verdict from \(configuration.server)")

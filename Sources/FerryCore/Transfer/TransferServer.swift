@@ -14,7 +14,7 @@ public final class TransferServer {
     /// - Throws: on a fatal error only (standard file missing, store not writable, port in use);
     ///   a bad transfer is counted, never thrown.
     public func run() throws -> ResultsFile {
-        let standard = try StandardFile(path: configuration.standardPath, chunkSize: configuration.bufferSize)
+        let standard = try StandardFile(path: configuration.standardPath)
         defer { standard.close() }
         let standardName = String(configuration.standardPath.split(separator: "/").last ?? "standard")
         let store = try CopyStore(directory: configuration.storeDirectory, standardName: standardName)
@@ -31,6 +31,7 @@ public final class TransferServer {
         sink.out(Messages.serverIncorrect(results.summary.incorrect, of: results.summary.count))
         if let path = configuration.jsonPath { try results.write(to: path) }
         sink.out(Messages.done)
+        sink.flush()
         return results
     }
 }

@@ -54,7 +54,7 @@ public struct CopyVerifier {
 
     /// Compares every new copy with `standard`; `expected` copies should be there.
     public func verify(standard: String, expected: Int) throws -> Verification {
-        let reference = try StandardFile(path: standard, chunkSize: 1 << 20)
+        let reference = try StandardFile(path: standard)
         defer { reference.close() }
         var result = Verification(identical: 0, differing: 0, missing: 0)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)

@@ -39,13 +39,16 @@ public enum Runner {
             let modes = try scenarios.map { try CaseHosts.choose($0.network.isolation, unavailableReason: unavailable) }
             try FileManager.default.createDirectory(atPath: request.options.workDirectory, withIntermediateDirectories: true)
             if request.options.verbosity > 0 { sink.out("work directory: \(request.options.workDirectory)") }
+            sink.flush()
             for (scenario, (mode, note)) in zip(scenarios, modes) {
                 if request.options.verbosity > 0 { sink.out("\(scenario.path): \(scenario.name): isolation \(note)") }
                 for testCase in scenario.cases {
                     if request.options.verbosity > 1 { sink.out("RUN  \(testCase.name)") }
+                    sink.flush()
                     let result = try CaseRunner(testCase: testCase, mode: mode, options: request.options).run()
                     results.append(result)
                     report(result, verbosity: request.options.verbosity, sink: sink)
+                    sink.flush()
                 }
             }
         } catch {
@@ -58,6 +61,7 @@ public enum Runner {
         }
         writeReports(results, request, sink: sink)
         sink.out(TerminalReport.summary(results))
+        sink.flush()
         return results.allSatisfy(\.passed) ? 0 : 1
     }
 
