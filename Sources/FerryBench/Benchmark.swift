@@ -80,6 +80,8 @@ public final class Benchmark {
     /// Runs `contender` once: `count` transfers of `path`.
     public func measure(_ contender: Contender, file path: String, count: Int) throws -> Measurement {
         port += 1
+        // Dirty pages of earlier runs written back now, not in the middle of this one.
+        sync()
         let store = "\(options.workFolder)/store-\(contender.name)"
         try? FileManager.default.removeItem(atPath: store)
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)

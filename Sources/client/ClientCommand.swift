@@ -24,7 +24,7 @@ struct ClientCommand: ParsableCommand {
     var window: Int = 64
 
     @Option(name: .customLong("udp-rate"), help: "udp: pace datagrams to at most this rate (e.g. 500mbit, 1gbit; 0 for none).")
-    var udpRate: RateArgument = RateArgument(argument: "1gbit")!
+    var udpRate: RateArgument = RateArgument(argument: "10gbit")!
 
     static func main() { CommandLineEntry.main(Self.self) }
 

@@ -27,12 +27,21 @@ struct DatagramReceiver {
         try socket.setReuseAddress()
         socket.requestBufferSizes(16 << 20)
         try socket.bind(to: address)
+        // Linux reports twice the usable size.
+        let granted = Int((try? socket.option(SOL_SOCKET, SO_RCVBUF, label: "SO_RCVBUF")) ?? 0) / 2
+        if granted < 4 << 20 {
+            context.sink.diagnostic(
+                "server: the receive buffer is only \(granted >> 10) KiB (net.core.rmem_max): a fast \(configuration.transport.rawValue) "
+                    + "sender will lose datagrams here; run as root or raise net.core.rmem_max")
+        }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
         defer { buffer.deallocate() }
 
         context.sink.out(Messages.serverReady)
         context.sink.flush()
-        var session = Session(socket: socket, buffer: buffer)
+        let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { staging.deallocate() }
+        var session = Session(socket: socket, buffer: buffer, staging: staging)
         var records: [TransferRecord] = []
         var lastName = context.fallbackName
         for n in stride(from: 1, through: configuration.count, by: 1) {
@@ -55,6 +64,8 @@ struct DatagramReceiver {
     private struct Session {
         let socket: Socket
         let buffer: UnsafeMutableRawBufferPointer
+        /// Where runs of consecutive segments gather before one write.
+        let staging: UnsafeMutableRawBufferPointer
         /// Client transfer numbers already finished, with their verdicts, to answer repeated `end`s.
         var verdicts: [UInt32: DatagramVerdict] = [:]
         /// The highest client transfer number seen.
@@ -114,18 +125,26 @@ struct DatagramReceiver {
     }
 
     /// The next datagram, from the one set aside or the socket; nil after `timeout` nanoseconds.
-    private func nextDatagram(_ session: inout Session, timeout: UInt64?) throws -> (Int, SocketAddress)? {
+    /// `beforeWaiting` runs once when none is waiting and the call is about to sleep.
+    private func nextDatagram(
+        _ session: inout Session, timeout: UInt64?, beforeWaiting: () -> Void = {}
+    ) throws -> (Int, SocketAddress)? {
         if let pending = session.pending {
             session.pending = nil
             pending.bytes.withUnsafeBytes { session.buffer.copyMemory(from: $0) }
             return (pending.bytes.count, pending.peer)
         }
         let deadline = timeout.map { MonotonicClock.now() + $0 }
+        var waited = false
         while true {
             if let received = try session.socket.receiveDatagram(into: session.buffer) { return received }
             let now = MonotonicClock.now()
             if let deadline, now >= deadline { return nil }
-            if deadline == nil { context.sink.flush() }
+            if !waited {
+                waited = true
+                beforeWaiting()
+                if deadline == nil { context.sink.flush() }
+            }
             _ = try session.socket.waitReadable(nanoseconds: deadline.map { $0 - now } ?? 3_600_000_000_000)
         }
     }
@@ -151,13 +170,24 @@ struct DatagramReceiver {
             return finish(n, outcome, announcement, Reassembly(segments: 0), peer: peer, started: started, session: &session)
         }
         var reassembly = Reassembly(segments: announcement.segments)
+        var writer = CoalescingWriter(file: file, staging: session.staging)
         var matching = true
         var ended = false
         var writeFailure: String?
         let idle = reliable ? configuration.idleTimeout : configuration.udpIdle
         var sinceAck = 0
+        var lastSender = peer
+        let socket = session.socket
         while !ended {
-            guard let (count, sender) = try nextDatagram(&session, timeout: idle) else { break }
+            // rudp: acknowledge what arrived before going to sleep, so the sender is never left waiting.
+            let flushAck = {
+                if reliable && sinceAck > 0 {
+                    acknowledge(announcement.transfer, reassembly, to: lastSender, on: socket)
+                    sinceAck = 0
+                }
+            }
+            guard let (count, sender) = try nextDatagram(&session, timeout: idle, beforeWaiting: flushAck) else { break }
+            lastSender = sender
             let bytes = UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])
             // Data segments are read in place; everything else is decoded.
             if let header = DataHeader(bytes), header.transfer == announcement.transfer {
@@ -172,7 +202,7 @@ struct DatagramReceiver {
                     continue
                 }
                 do {
-                    _ = try systemCall("pwrite", "copy \(n)") { pwrite(file.descriptor, payload.baseAddress, payload.count, off_t(header.offset)) }
+                    try writer.write(payload, at: header.offset)
                 } catch {
                     writeFailure = "\(error)"
                 }
@@ -180,8 +210,9 @@ struct DatagramReceiver {
                 outcome.received += UInt64(payload.count)
                 if reliable {
                     sinceAck += 1
-                    // Acknowledge every other segment, and at once when a hole shows or the last one arrives.
-                    if sinceAck >= 2 || sequence != reassembly.cumulative - 1 || reassembly.isComplete {
+                    // Acknowledge every 16th segment, at once when a hole shows or the last one arrives,
+                    // and before waiting for more (above).
+                    if sinceAck >= 16 || sequence != reassembly.cumulative - 1 || reassembly.isComplete {
                         acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
                         sinceAck = 0
                     }
@@ -204,6 +235,11 @@ struct DatagramReceiver {
             default:
                 session.late += 1
             }
+        }
+        do {
+            try writer.flush()
+        } catch {
+            writeFailure = writeFailure ?? "\(error)"
         }
         file.close()
         if let writeFailure { outcome.apply(.storeFailed(writeFailure)) }

@@ -9,7 +9,14 @@ final class DatagramSender: TransferSender {
     private let socket: Socket
     private let sendBuffer: UnsafeMutableRawBufferPointer
     private let receiveBuffer: UnsafeMutableRawBufferPointer
+    /// File bytes of one batch, read with one `pread`.
+    private let staging: UnsafeMutableRawBufferPointer
     private let segments: Int
+    /// Header and payload of one data datagram.
+    private let slot: Int
+    /// Datagrams handed to the kernel in one `send`: more than one with UDP segmentation offload
+    /// (UDP_SEGMENT), where the kernel cuts one buffer into datagrams of `slot` bytes.
+    private var batch = 1
     private var reliable: Bool { configuration.transport == .rudp }
 
     init(configuration: ClientConfiguration, payload: FilePayload) throws {
@@ -25,13 +32,25 @@ final class DatagramSender: TransferSender {
             socket.close()
             throw error
         }
-        sendBuffer = .allocate(byteCount: Datagram.dataHeaderLength + size, alignment: 16)
+        slot = Datagram.dataHeaderLength + size
+        if 2 * slot <= Datagram.maximumDatagram,
+            (try? socket.setOption(Self.solUDP, Self.udpSegment, Int32(slot), label: "UDP_SEGMENT")) != nil
+        {
+            batch = min(64, Datagram.maximumDatagram / slot)
+        }
+        sendBuffer = .allocate(byteCount: batch * slot, alignment: 16)
+        staging = .allocate(byteCount: batch * size, alignment: 16)
         receiveBuffer = .allocate(byteCount: 65_536, alignment: 16)
     }
+
+    /// `SOL_UDP` and `UDP_SEGMENT` from <netinet/udp.h>, which Glibc's module does not export.
+    private static let solUDP: Int32 = 17
+    private static let udpSegment: Int32 = 103
 
     func close() {
         socket.close()
         sendBuffer.deallocate()
+        staging.deallocate()
         receiveBuffer.deallocate()
     }
 
@@ -81,16 +100,61 @@ final class DatagramSender: TransferSender {
         }
     }
 
-    /// Sends data segment `sequence`, read from the file straight into the datagram.
-    private func transmitSegment(_ transfer: UInt32, _ sequence: Int) throws {
-        let offset = UInt64(sequence) * UInt64(configuration.bufferSize)
-        let length = Int(min(UInt64(configuration.bufferSize), payload.size - offset))
-        let body = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[Datagram.dataHeaderLength..<Datagram.dataHeaderLength + length])
-        guard try payload.file.read(into: body, at: offset) == length else {
-            throw FerryError("\(payload.file.path): shrank while sending")
+    /// Sends the consecutive segments `first..<first + count`, `batch` at a time: one `pread` for
+    /// their bytes, each given its header in the send buffer, one `send` for the lot.
+    private func transmitRun(_ transfer: UInt32, first: Int, count: Int) throws {
+        let size = configuration.bufferSize
+        var sequence = first
+        while sequence < first + count {
+            let take = min(batch, first + count - sequence)
+            let offset = UInt64(sequence) * UInt64(size)
+            let bytes = Int(min(UInt64(take * size), payload.size - offset))
+            guard try payload.file.read(into: UnsafeMutableRawBufferPointer(rebasing: staging[0..<bytes]), at: offset) == bytes else {
+                throw FerryError("\(payload.file.path): shrank while sending")
+            }
+            var total = 0
+            for index in 0..<take {
+                let length = min(size, bytes - index * size)
+                let datagram = UnsafeMutableRawBufferPointer(rebasing: sendBuffer[index * slot..<index * slot + Datagram.dataHeaderLength + length])
+                Datagram.writeDataHeader(
+                    into: datagram, transfer: transfer, sequence: UInt32(sequence + index), offset: offset + UInt64(index * size))
+                (datagram.baseAddress! + Datagram.dataHeaderLength).copyMemory(from: staging.baseAddress! + index * size, byteCount: length)
+                total = index * slot + Datagram.dataHeaderLength + length
+            }
+            try sendBatch(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<total]), datagrams: take)
+            sequence += take
         }
-        Datagram.writeDataHeader(into: sendBuffer, transfer: transfer, sequence: UInt32(sequence), offset: offset)
-        try sendQuietly(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<Datagram.dataHeaderLength + length]))
+    }
+
+    /// Sends `datagrams` datagrams laid out `slot` bytes apart: in one call when segmentation
+    /// offload is on, else one by one. Offload that the kernel refuses is turned off.
+    private func sendBatch(_ bytes: UnsafeRawBufferPointer, datagrams: Int) throws {
+        if batch > 1 {
+            do {
+                try sendQuietly(bytes)
+                return
+            } catch let error as SystemError where error.code == EIO || error.code == EINVAL {
+                try? socket.setOption(Self.solUDP, Self.udpSegment, 0, label: "UDP_SEGMENT")
+                batch = 1
+            }
+        }
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + slot, bytes.count)
+            try sendQuietly(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            start = end
+        }
+    }
+
+    /// Sends `sequences`, grouping consecutive ones into runs.
+    private func transmitRuns(_ transfer: UInt32, _ sequences: [Int]) throws {
+        var index = 0
+        while index < sequences.count {
+            var end = index + 1
+            while end < sequences.count && sequences[end] == sequences[end - 1] + 1 { end += 1 }
+            try transmitRun(transfer, first: sequences[index], count: end - index)
+            index = end
+        }
     }
 
     /// The next datagram for `transfer` within `nanoseconds`; others are dropped.
@@ -133,15 +197,19 @@ final class DatagramSender: TransferSender {
 
     /// udp: every segment once, paced to `--udp-rate`, then `end` three times.
     private func sendOnce(_ transfer: UInt32) throws {
-        let bitsPerSegment = UInt64(8 * (configuration.bufferSize + Datagram.dataHeaderLength + 28))
+        let bitsPerSegment = UInt64(8 * (slot + 28))
         let gap = configuration.udpRate == 0 ? 0 : bitsPerSegment * 1_000_000_000 / configuration.udpRate
         let began = MonotonicClock.now()
-        for sequence in 0..<segments {
+        var sequence = 0
+        while sequence < segments {
             if gap > 0 {
                 let due = began + UInt64(sequence) * gap
+                if due > MonotonicClock.now() + 20_000 { usleep(useconds_t((due - MonotonicClock.now()) / 1000)) }
                 while MonotonicClock.now() < due {}
             }
-            try transmitSegment(transfer, sequence)
+            let take = min(batch, segments - sequence)
+            try transmitRun(transfer, first: sequence, count: take)
+            sequence += take
         }
         let end = Datagram.end(transfer: transfer, size: payload.size, segments: UInt32(segments))
         for _ in 0..<3 { try transmit(end) }
@@ -164,7 +232,7 @@ final class DatagramSender: TransferSender {
         var lastProgress = MonotonicClock.now()
         while !sender.isComplete {
             let now = MonotonicClock.now()
-            for sequence in sender.due(at: now) { try transmitSegment(transfer, sequence) }
+            try transmitRuns(transfer, sender.due(at: now))
             let deadline = sender.nextDeadline() ?? now
             let wait = deadline > MonotonicClock.now() ? deadline - MonotonicClock.now() : 0
             if let datagram = receive(for: transfer, within: wait) {
