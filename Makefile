@@ -1,15 +1,19 @@
 # Ferry: the two commands a newcomer needs are `make run` and `make test`.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := libyaml-dev iproute2 nftables iperf3
+DEBIAN_PACKAGES := libyaml-dev iproute2 nftables
+BENCH_PACKAGES := iperf3
 
-.PHONY: all deps build release run test scenarios bench sample clean
+.PHONY: all deps install-packages build release run test scenarios bench sample clean
 
 all: build
 
 ## deps: install the Debian packages Ferry needs that are missing (apt-get update first).
 deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEBIAN_PACKAGES)"
+
+install-packages:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
@@ -39,6 +43,7 @@ test: scenarios
 
 ## bench: release build, then Ferry beside the anchors (../shared/anchors or $$FERRY_ANCHORS) and iperf3. Needs root.
 bench: deps release
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 	./.build/release/bench --rounds $${ROUNDS:-5}
 
 ## sample: remake scenarios/files/sample.txt (65,550 bytes, deterministic).

@@ -80,8 +80,7 @@ public final class Benchmark {
     /// Runs `contender` once: `count` transfers of `path`.
     public func measure(_ contender: Contender, file path: String, count: Int) throws -> Measurement {
         port += 1
-        // Dirty pages of earlier runs written back now, not in the middle of this one.
-        sync()
+        settle(path)
         let store = "\(options.workFolder)/store-\(contender.name)"
         try? FileManager.default.removeItem(atPath: store)
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
@@ -120,6 +119,21 @@ public final class Benchmark {
             clientAverageMs: average, serverPeakKiB: peak,
             clientWallSeconds: (clientEnded ?? Date()).timeIntervalSince(clientStarted),
             serverLines: server.output.snapshot.filter { $0.stream == .stdout }.map(\.text))
+    }
+
+    /// Gives every run the same page cache: dirty pages of earlier runs written back, clean ones
+    /// dropped (root only), and the file to send read back in. Without this, a run pays for the
+    /// write-back and reclaim of the runs before it, and the figures scatter.
+    func settle(_ path: String) {
+        sync()
+        if let handle = FileHandle(forWritingAtPath: "/proc/sys/vm/drop_caches") {
+            try? handle.write(contentsOf: Data("3\n".utf8))
+            try? handle.close()
+        }
+        if let handle = FileHandle(forReadingAtPath: path) {
+            while let block = try? handle.read(upToCount: 8 << 20), !block.isEmpty {}
+            try? handle.close()
+        }
     }
 
     /// VmHWM of a running process, in KiB.

@@ -54,7 +54,7 @@ public struct TransferOptions: ParsableArguments {
     @Option(
         name: .customLong("buffer-size"),
         help: """
-            tcp: bytes per system call (the server's receive buffer, the client's sendfile chunk), default 256KiB; \
+            tcp: bytes per system call (the server's receive buffer, the client's sendfile chunk), default 1MiB; \
             udp/rudp: payload bytes per datagram, default 1400, at most 65483.
             """)
     public var bufferSizeArgument: SizeArgument?

@@ -46,7 +46,7 @@ extension NamespaceSuites {
             let junit = folder.file("report.xml")
             let output = try runner(["\(repositoryRoot())/scenarios/default.yaml", "--json", json, "--junit", junit])
             #expect(output.status == .exited(0), "\(output.all)")
-            #expect(output.stdout.contains { $0.hasPrefix("PASS tcp-100  tcp  buffer 262144  100 transfers  0 incorrect") })
+            #expect(output.stdout.contains { $0.hasPrefix("PASS tcp-100  tcp  buffer 1048576  100 transfers  0 incorrect") })
             #expect(output.stdout.last == "1 passed, 0 failed")
             let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
             let cases = try #require(report["cases"] as? [[String: Any]])

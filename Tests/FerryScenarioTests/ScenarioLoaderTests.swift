@@ -155,7 +155,7 @@ import Testing
                 - {protocol: udp, loss: 5%, min_incorrect: 1}
             """)
         let cases = scenario.cases
-        #expect(cases.map(\.name) == ["cmp[tcp,262144,loss 0%]", "cmp[tcp,262144,loss 5%]", "cmp[udp,1400,loss 0%]", "cmp[udp,1400,loss 5%]"])
+        #expect(cases.map(\.name) == ["cmp[tcp,1048576,loss 0%]", "cmp[tcp,1048576,loss 5%]", "cmp[udp,1400,loss 0%]", "cmp[udp,1400,loss 5%]"])
         #expect(cases[3].impairmentDescription == "loss 5% to_server, rate 100mbit")
         #expect(cases[0].expectations.maxIncorrect == 0 && cases[0].expectations.minIncorrect == nil)
         #expect(cases[2].expectations.maxErrorRate == 100 && cases[2].expectations.maxIncorrect == nil)

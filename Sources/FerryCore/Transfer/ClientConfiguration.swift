@@ -24,7 +24,7 @@ public struct ClientConfiguration: Sendable {
     public var udpRate: UInt64
 
     public init(
-        server: SocketAddress, filePath: String, count: Int = 100, bufferSize: Int = 256 << 10,
+        server: SocketAddress, filePath: String, count: Int = 100, bufferSize: Int = 1 << 20,
         connectTimeout: UInt64 = 5_000_000_000, idleTimeout: UInt64 = 10_000_000_000, jsonPath: String? = nil,
         transport: TransportProtocol = .tcp, udpIdle: UInt64 = 200_000_000, window: Int = 64,
         udpRate: UInt64 = 10_000_000_000

@@ -23,7 +23,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         address: SocketAddress, standardPath: String, count: Int = 100, storeDirectory: String = "received",
-        bufferSize: Int = 256 << 10, maximumSize: UInt64 = 16 << 30, idleTimeout: UInt64 = 10_000_000_000,
+        bufferSize: Int = 1 << 20, maximumSize: UInt64 = 16 << 30, idleTimeout: UInt64 = 10_000_000_000,
         jsonPath: String? = nil, transport: TransportProtocol = .tcp, udpIdle: UInt64 = 200_000_000
     ) {
         self.transport = transport

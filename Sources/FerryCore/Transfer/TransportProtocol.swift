@@ -9,7 +9,7 @@ public enum TransportProtocol: String, Sendable, CaseIterable, Codable {
 
     /// The buffer size used when none is given: TCP's receive buffer, or a datagram's payload
     /// small enough that nothing is fragmented on a 1500-byte link.
-    public var defaultBufferSize: Int { self == .tcp ? 256 << 10 : 1400 }
+    public var defaultBufferSize: Int { self == .tcp ? 1 << 20 : 1400 }
 
     /// The largest buffer size allowed.
     public var maximumBufferSize: Int { self == .tcp ? 64 << 20 : Datagram.maximumPayload }

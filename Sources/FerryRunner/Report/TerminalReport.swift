@@ -3,7 +3,7 @@ import FerryCore
 /// What the runner prints for people: one line per case, and for a failure the first failed
 /// check with expected vs. actual and the output around where it diverged.
 public enum TerminalReport {
-    /// `PASS tcp-100  tcp  buffer 262144  100 transfers  0 incorrect  client 0.431 ms  server 0.398 ms  (1.2 s)`
+    /// `PASS tcp-100  tcp  buffer 1048576  100 transfers  0 incorrect  client 0.431 ms  server 0.398 ms  (1.2 s)`
     public static func caseLine(_ result: CaseResult) -> String {
         let client = result.clientAverage.map { "\(Formatting.milliseconds($0)) ms" } ?? "-"
         let server = result.serverAverage.map { "\(Formatting.milliseconds($0)) ms" } ?? "-"

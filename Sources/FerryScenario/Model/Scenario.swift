@@ -103,7 +103,7 @@ public struct TransferSpec: Sendable {
     /// Absolute path of the standard file.
     public var standard: String
     public var repetitions: Int
-    /// nil: each protocol's default (tcp 256 KiB, udp and rudp 1400 bytes).
+    /// nil: each protocol's default (tcp 1 MiB, udp and rudp 1400 bytes).
     public var bufferSizes: [Int]?
 }
 
