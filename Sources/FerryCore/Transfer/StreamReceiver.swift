@@ -17,6 +17,8 @@ struct StreamReceiver {
         let listener = try Socket(family: address.family, type: SOCK_STREAM, context: address.description)
         defer { listener.close() }
         try listener.setReuseAddress()
+        // Accepted connections inherit the idle timeout: no calls per connection to set it.
+        try listener.setIdleTimeout(nanoseconds: configuration.idleTimeout)
         try listener.bind(to: address)
         try listener.listen()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: configuration.bufferSize, alignment: 16)
@@ -43,6 +45,8 @@ struct StreamReceiver {
         while true {
             do {
                 return try listener.accept().socket
+            } catch let error as SystemError where error.code == EAGAIN {
+                continue  // the inherited idle timeout also bounds accept: keep waiting for the next client
             } catch let error as SystemError where [ECONNABORTED, EPROTO, ENETDOWN, EHOSTUNREACH, ENETUNREACH].contains(error.code) {
                 sink.diagnostic("server: accept: \(error.reason); waiting for the next client")
             }
@@ -57,7 +61,6 @@ struct StreamReceiver {
         var outcome = Outcome(name: context.fallbackName)
         var startPrinted = false
         do {
-            try connection.setIdleTimeout(nanoseconds: configuration.idleTimeout)
             let header = try readHeader(connection, into: &outcome)
             outcome.name = header.name
             outcome.transfer = header.transfer

@@ -26,14 +26,22 @@ struct StreamSender: TransferSender {
         var pause: UInt64 = 1_000_000
         while true {
             let socket = try Socket(family: server.family, type: SOCK_STREAM, context: server.description)
+            do {
+                try socket.setNoDelay()
+                try socket.setTimeout(SO_RCVTIMEO, nanoseconds: configuration.idleTimeout)
+            } catch {
+                socket.close()
+                throw error
+            }
             let started = MonotonicClock.now()
             do {
-                try socket.connect(to: server, timeoutNanoseconds: deadline > started ? deadline - started : 1)
+                try socket.connect(
+                    to: server, timeoutNanoseconds: deadline > started ? deadline - started : 1, sendTimeout: configuration.idleTimeout)
                 return (socket, started)
             } catch {
                 socket.close()
                 let code = (error as? SystemError)?.code ?? 0
-                let retryable = [ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EHOSTUNREACH, ECONNRESET, EAGAIN].contains(code)
+                let retryable = [ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EHOSTUNREACH, ECONNRESET, EAGAIN, EINTR].contains(code)
                 guard retryable, MonotonicClock.now() + pause < deadline else {
                     throw unreachable(configuration, because: "\(error)")
                 }
@@ -46,12 +54,6 @@ struct StreamSender: TransferSender {
     /// Sends the header and the file and waits for the verdict.
     private func exchange(header: [UInt8], on connection: Socket) -> Result<Verdict, Error> {
         var sendError: Error?
-        do {
-            try connection.setNoDelay()
-            try connection.setIdleTimeout(nanoseconds: configuration.idleTimeout)
-        } catch {
-            return .failure(error)
-        }
         do {
             try header.withUnsafeBytes { bytes in
                 try connection.send(bytes, flags: payload.size > 0 ? Int32(MSG_MORE) : 0)
