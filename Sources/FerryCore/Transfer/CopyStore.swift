@@ -65,11 +65,18 @@ public final class CopyStore {
         try OpenFile(path: path(incomingName(n)), flags: O_WRONLY | O_CREAT | O_EXCL)
     }
 
-    /// Gives copy `n` its final name (`complete`) or its partial name, never replacing a file.
+    /// Gives copy `n` its final name (`complete`) or its partial name, never replacing a file:
+    /// `renameat2(RENAME_NOREPLACE)` where the C library and the file system have it, else
+    /// `link` and `unlink`.
     /// - Returns: the path it is now stored under.
     public func keep(_ n: Int, complete: Bool) throws -> String {
         let source = path(incomingName(n))
         let target = path(complete ? copyName(n) : partialName(n))
+        if let rename = renameWithoutReplacing {
+            if rename(AT_FDCWD, source, AT_FDCWD, target, 1) == 0 { return target }
+            let code = errno
+            guard code == EINVAL || code == ENOSYS else { throw SystemError(call: "rename", code: code, context: "\(source) -> \(target)") }
+        }
         try systemCall("link", "\(source) -> \(target)") { link(source, target) }
         unlink(source)
         return target
@@ -85,4 +92,10 @@ public final class CopyStore {
     public func discard(_ n: Int) {
         unlink(path(incomingName(n)))
     }
+}
+
+/// glibc's `renameat2` (2.28 and later), looked up at run time since Glibc's module does not export it.
+private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+nonisolated(unsafe) private let renameWithoutReplacing: RenameAt2? = dlsym(nil, "renameat2").map {
+    unsafeBitCast($0, to: RenameAt2.self)
 }

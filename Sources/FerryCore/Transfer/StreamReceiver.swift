@@ -21,7 +21,9 @@ struct StreamReceiver {
         try listener.setIdleTimeout(nanoseconds: configuration.idleTimeout)
         try listener.bind(to: address)
         try listener.listen()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: configuration.bufferSize, alignment: 16)
+        // Room for a whole header with the longest name, whatever --buffer-size says.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: max(configuration.bufferSize, TransferHeader.fixedLength + TransferHeader.maximumNameLength), alignment: 16)
         defer { buffer.deallocate() }
 
         sink.out(Messages.serverReady)
@@ -40,8 +42,8 @@ struct StreamReceiver {
 
     /// Accepts the next connection; one that the peer aborted before we took it is skipped.
     private func acceptRetryingAborted(_ listener: Socket) throws -> Socket {
-        // Lines are held only while the next client is already waiting.
-        if try !listener.waitReadable(nanoseconds: 0) { sink.flush() }
+        // Held lines wait only while clients keep coming: after 50 ms without one they go out.
+        if try !listener.waitReadable(nanoseconds: 50_000_000) { sink.flush() }
         while true {
             do {
                 return try listener.accept().socket
@@ -61,12 +63,14 @@ struct StreamReceiver {
         var outcome = Outcome(name: context.fallbackName)
         var startPrinted = false
         do {
-            let header = try readHeader(connection, into: &outcome)
+            let (header, payloadStart, payloadBytes) = try readHeader(connection, buffer: buffer, into: &outcome)
             outcome.name = header.name
             outcome.transfer = header.transfer
             context.lines.starting(header.name, n)
             startPrinted = true
-            try receivePayload(n, header: header, connection: connection, buffer: buffer, into: &outcome)
+            // Payload bytes that came with the header are taken first, before the buffer is reused.
+            let early = UnsafeRawBufferPointer(rebasing: buffer[payloadStart..<payloadStart + payloadBytes])
+            try receivePayload(n, header: header, connection: connection, buffer: buffer, early: early, into: &outcome)
         } catch let failure as TransferFailure {
             outcome.apply(failure)
         } catch {
@@ -84,34 +88,53 @@ struct StreamReceiver {
         return (record, outcome.name)
     }
 
-    private func readHeader(_ connection: Socket, into outcome: inout Outcome) throws -> TransferHeader {
-        var fixedBytes = [UInt8](repeating: 0, count: TransferHeader.fixedLength)
-        let got = try fixedBytes.withUnsafeMutableBytes { try receiveOrTimeout(connection, $0) }
-        guard got == TransferHeader.fixedLength else {
-            throw TransferFailure.incomplete("connection ended after \(got) of \(TransferHeader.fixedLength) header bytes")
-        }
+    /// Reads the header with as few calls as the data allows: each `recv` takes all that is
+    /// there, so the header, the name and often the first payload bytes arrive together.
+    /// - Returns: the header and how many payload bytes already sit in `buffer` after it.
+    private func readHeader(
+        _ connection: Socket, buffer: UnsafeMutableRawBufferPointer, into outcome: inout Outcome
+    ) throws -> (TransferHeader, payloadStart: Int, payloadBytes: Int) {
+        var filled = try receive(atLeast: TransferHeader.fixedLength, from: connection, into: buffer, after: 0, what: "header")
         let fixed: TransferHeader.Fixed
         do {
-            fixed = try fixedBytes.withUnsafeBytes { raw in try TransferHeader.decodeFixed(raw) }
+            fixed = try TransferHeader.decodeFixed(UnsafeRawBufferPointer(rebasing: buffer[0..<TransferHeader.fixedLength]))
         } catch let refusal as HeaderRefusal {
             throw TransferFailure.refused(refusal)
         }
         outcome.transfer = fixed.transfer
-        var nameBytes = [UInt8](repeating: 0, count: fixed.nameLength)
-        let gotName = try nameBytes.withUnsafeMutableBytes { try receiveOrTimeout(connection, $0) }
-        guard gotName == fixed.nameLength else {
-            throw TransferFailure.incomplete("connection ended inside the file name")
-        }
+        let headerLength = TransferHeader.fixedLength + fixed.nameLength
+        filled = try receive(atLeast: headerLength, from: connection, into: buffer, after: filled, what: "file name")
+        let headerBytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<headerLength]))
         do {
-            return try TransferHeader.decode(fixedBytes + nameBytes, maximumSize: configuration.maximumSize)
+            let header = try TransferHeader.decode(headerBytes, maximumSize: configuration.maximumSize)
+            return (header, headerLength, Int(min(UInt64(filled - headerLength), header.size)))
         } catch {
-            if let name = try? NameRules.validate(nameBytes) { outcome.name = name }
+            if let name = try? NameRules.validate(headerBytes[TransferHeader.fixedLength...]) { outcome.name = name }
             throw TransferFailure.refused(error)
         }
     }
 
+    /// Receives into `buffer` after its first `filled` bytes until at least `needed` are there.
+    private func receive(
+        atLeast needed: Int, from connection: Socket, into buffer: UnsafeMutableRawBufferPointer, after filled: Int, what: String
+    ) throws -> Int {
+        var filled = filled
+        while filled < needed {
+            let got: Int
+            do {
+                got = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            } catch let error as SystemError where error.code == EAGAIN {
+                throw TransferFailure.incomplete(idleText)
+            }
+            guard got > 0 else { throw TransferFailure.incomplete("connection ended inside the \(what) (\(filled) bytes)") }
+            filled += got
+        }
+        return filled
+    }
+
     private func receivePayload(
-        _ n: Int, header: TransferHeader, connection: Socket, buffer: UnsafeMutableRawBufferPointer, into outcome: inout Outcome
+        _ n: Int, header: TransferHeader, connection: Socket, buffer: UnsafeMutableRawBufferPointer,
+        early: UnsafeRawBufferPointer, into outcome: inout Outcome
     ) throws {
         let file: OpenFile
         do {
@@ -122,20 +145,28 @@ struct StreamReceiver {
         var comparison = StreamingComparison(against: standard)
         var failure: TransferFailure?
         var received: UInt64 = 0
+        var pending = early
+        let chunkLimit = min(configuration.bufferSize, buffer.count)
         while received < header.size {
-            let want = Int(min(UInt64(buffer.count), header.size - received))
-            let got: Int
-            do {
-                got = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
-            } catch {
-                failure = .incomplete((error as? SystemError)?.code == EAGAIN ? idleText : "\(error)")
-                break
+            let chunk: UnsafeRawBufferPointer
+            if !pending.isEmpty {
+                chunk = pending
+                pending = UnsafeRawBufferPointer(start: nil, count: 0)
+            } else {
+                let want = Int(min(UInt64(chunkLimit), header.size - received))
+                let got: Int
+                do {
+                    got = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+                } catch {
+                    failure = .incomplete((error as? SystemError)?.code == EAGAIN ? idleText : "\(error)")
+                    break
+                }
+                if got == 0 {
+                    failure = .incomplete("connection ended after \(received) of \(header.size) bytes")
+                    break
+                }
+                chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
             }
-            if got == 0 {
-                failure = .incomplete("connection ended after \(received) of \(header.size) bytes")
-                break
-            }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
             do {
                 try file.write(chunk)
             } catch {
@@ -143,7 +174,7 @@ struct StreamReceiver {
                 break
             }
             try comparison.consume(chunk)
-            received += UInt64(got)
+            received += UInt64(chunk.count)
             sink.flush(ifOlderThan: 50_000_000)
         }
         file.close()
@@ -164,14 +195,5 @@ struct StreamReceiver {
 
     private var idleText: String {
         "peer silent for \(Formatting.fixed(Double(configuration.idleTimeout) / 1e9, decimals: 1)) s (idle timeout)"
-    }
-
-    /// Fills `buffer` unless the stream ends; a receive timeout becomes an `incomplete` failure.
-    private func receiveOrTimeout(_ connection: Socket, _ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        do {
-            return try connection.receiveFully(into: buffer)
-        } catch let error as SystemError where error.code == EAGAIN {
-            throw TransferFailure.incomplete(idleText)
-        }
     }
 }
