@@ -63,17 +63,7 @@ public final class Benchmark {
     func file(_ bytes: Int) throws -> String {
         let path = "\(options.workFolder)/file-\(bytes).bin"
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == bytes { return path }
-        FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        var block = [UInt8](repeating: 0, count: 1 << 20)
-        for index in block.indices { block[index] = UInt8(truncatingIfNeeded: (index &* 2_654_435_761) >> 13) }
-        var left = bytes
-        while left > 0 {
-            let take = min(left, block.count)
-            try handle.write(contentsOf: block[0..<take])
-            left -= take
-        }
+        try PatternFile.write(path, size: bytes)
         return path
     }
 

@@ -11,8 +11,7 @@ import Testing
 
     init() throws {
         folder = try TemporaryDirectory("ferry-cli")
-        try FileManager.default.createDirectory(atPath: folder.file("files"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: sample, toPath: folder.file("files/sample.txt"))
+        try folder.copySample()
     }
 
     private func scenario(_ name: String, _ text: String) throws -> String {

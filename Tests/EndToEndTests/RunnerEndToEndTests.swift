@@ -13,9 +13,7 @@ extension NamespaceSuites {
 
         init() throws {
             folder = try TemporaryDirectory("ferry-runner-e2e")
-            try FileManager.default.createDirectory(atPath: folder.file("files"), withIntermediateDirectories: true)
-            let sample = "\(repositoryRoot())/scenarios/files/sample.txt"
-            try FileManager.default.copyItem(atPath: sample, toPath: folder.file("files/sample.txt"))
+            try folder.copySample()
         }
 
         struct RunnerOutput {

@@ -16,16 +16,9 @@ import Testing
         try ScenarioLoader.decode(text, path: folder.file("x.yaml"))
     }
 
-    /// The first line of the error for `text`.
+    /// The first line of the error for `text`, the folder left out.
     private func headline(_ text: String) -> String? {
-        do {
-            _ = try load(text)
-            return nil
-        } catch let error as SourceError {
-            return error.headline.replacingOccurrences(of: folder.path + "/", with: "")
-        } catch {
-            return "\(error)"
-        }
+        scenarioErrorHeadline(text, in: folder)?.replacingOccurrences(of: folder.path + "/", with: "")
     }
 
     @Test func fullScenarioDecodes() throws {
@@ -132,14 +125,7 @@ import Testing
     }
 
     private func headline(_ text: String) -> String? {
-        do {
-            _ = try load(text)
-            return nil
-        } catch let error as SourceError {
-            return error.headline
-        } catch {
-            return "\(error)"
-        }
+        scenarioErrorHeadline(text, in: folder)
     }
 
     @Test func protocolsBuffersAndLossesMakeOneCaseEach() throws {
@@ -175,5 +161,17 @@ import Testing
         #expect(headline("transfer: {file: sample.txt, protocol: udp, buffer_sizes: [1400, 64KiB]}\n")
             == "\(folder.file("x.yaml")):1:66: 'buffer_sizes' 65536 is too large for udp: at most 65483 bytes per datagram")
         #expect(headline(base + "expect: {overrides: [{protocol: quic}]}\n") == "\(folder.file("x.yaml")):2:33: 'protocol' must be one of tcp, udp, rudp, not 'quic'")
+    }
+}
+
+/// The first line of the error that scenario `text` (as `x.yaml` in `folder`) gives, or nil when it loads.
+func scenarioErrorHeadline(_ text: String, in folder: TemporaryDirectory) -> String? {
+    do {
+        _ = try ScenarioLoader.decode(text, path: folder.file("x.yaml"))
+        return nil
+    } catch let error as SourceError {
+        return error.headline
+    } catch {
+        return "\(error)"
     }
 }

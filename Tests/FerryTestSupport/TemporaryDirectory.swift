@@ -1,3 +1,4 @@
+import FerryRunner
 import Foundation
 
 /// A fresh folder under the system's temporary folder, removed by `remove()`.
@@ -21,22 +22,19 @@ public final class TemporaryDirectory {
         return file(name)
     }
 
-    /// Makes `name` a sparse-free file of `size` bytes with a repeating pattern and returns its path.
+    /// Makes `name` a file of `size` bytes with a fixed pattern and returns its path.
     @discardableResult
     public func makePatternFile(_ name: String, size: Int) throws -> String {
-        let path = file(name)
-        FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        var block = [UInt8](repeating: 0, count: 1 << 20)
-        for index in block.indices { block[index] = UInt8(truncatingIfNeeded: index &* 31 &+ index >> 8) }
-        var left = size
-        while left > 0 {
-            let take = min(left, block.count)
-            try handle.write(contentsOf: block[0..<take])
-            left -= take
-        }
-        return path
+        try PatternFile.write(file(name), size: size)
+        return file(name)
+    }
+
+    /// Copies the repository's `scenarios/files/sample.txt` to `files/sample.txt` here and returns its path.
+    @discardableResult
+    public func copySample() throws -> String {
+        try FileManager.default.createDirectory(atPath: file("files"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(repositoryRoot())/scenarios/files/sample.txt", toPath: file("files/sample.txt"))
+        return file("files/sample.txt")
     }
 
     public func remove() {
