@@ -147,4 +147,41 @@ import Testing
         let error = #expect(throws: SystemError.self) { try TransferClient(configuration: configuration, sink: RecordingSink()).run() }
         #expect(error?.description == "open \(folder.file("missing.txt")): No such file or directory")
     }
+
+    @Test(arguments: [TransportProtocol.udp, .rudp])
+    func datagramServerRefusesABadStartAndCarriesOn(transport: TransportProtocol) throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        var configuration = try serverConfiguration(port: port, count: 2)
+        configuration.transport = transport
+        let sink = RecordingSink()
+        let server = startServer(configuration, sink: sink)
+        usleep(100_000)
+        // 100000 bytes cannot be 3 segments of 1400.
+        let socket = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "peer")
+        defer { socket.close() }
+        try socket.connectDatagram(to: SocketAddress(host: "127.0.0.1", port: port))
+        try Datagram.start(transfer: 1, size: 100_000, segments: 3, payloadSize: 1400, name: "sample.txt").encoded()
+            .withUnsafeBytes { try socket.sendDatagram($0) }
+        var reply = [UInt8](repeating: 0, count: 128)
+        #expect(try socket.waitReadable(nanoseconds: 2_000_000_000))
+        let got = try reply.withUnsafeMutableBytes { try socket.receiveDatagram(into: $0) }
+        let verdict = reply.withUnsafeBytes { Datagram.decode(UnsafeRawBufferPointer(rebasing: $0[0..<(got?.count ?? 0)])) }
+        guard case .verdict(let refused) = verdict else {
+            Issue.record("no verdict: \(String(describing: verdict))")
+            return
+        }
+        #expect(refused.status == .refused && refused.detail == HeaderRefusal.inconsistentSegments.rawValue)
+        let clientSink = RecordingSink()
+        let client = try TransferClient(
+            configuration: ClientConfiguration(
+                server: try SocketAddress(host: "127.0.0.1", port: port), filePath: standard, count: 1, bufferSize: 1400,
+                transport: transport),
+            sink: clientSink
+        ).run()
+        let results = try server.join()
+        #expect(results.transfers.map(\.verdict) == [.refused, .identical])
+        #expect(client.transfers.first?.datagrams?.expected == 72)
+        #expect(sink.lines.contains("The datagrams of \"sample.txt\" for the 2nd time: 72 expected, 72 received, 0 lost, 0 duplicated, 0 out of order"))
+    }
 }

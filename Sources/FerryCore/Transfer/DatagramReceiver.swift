@@ -66,10 +66,19 @@ struct DatagramReceiver {
         let buffer: UnsafeMutableRawBufferPointer
         /// Where runs of consecutive segments gather before one write.
         let staging: UnsafeMutableRawBufferPointer
-        /// Client transfer numbers already finished, with their verdicts, to answer repeated `end`s.
-        var verdicts: [UInt32: DatagramVerdict] = [:]
-        /// The highest client transfer number seen.
-        var latest: UInt32 = 0
+        /// Transfers already finished, by client address and transfer number, with their verdicts:
+        /// a repeated `start` or `end` of one of them is answered with its verdict, not taken for a
+        /// new transfer. A client started again numbers its transfers from 1 on a new port, so it
+        /// is never mistaken for the old one.
+        var verdicts: [String: DatagramVerdict] = [:]
+        /// Keys of `verdicts`, oldest first; only the latest 256 are kept.
+        var verdictOrder: [String] = []
+
+        mutating func remember(_ verdict: DatagramVerdict, for key: String) {
+            verdicts[key] = verdict
+            verdictOrder.append(key)
+            if verdictOrder.count > 256 { verdicts[verdictOrder.removeFirst()] = nil }
+        }
         /// A datagram of the next transfer that ended the previous one.
         var pending: (bytes: [UInt8], peer: SocketAddress)?
         /// Datagrams of finished transfers that arrived late.
@@ -89,9 +98,14 @@ struct DatagramReceiver {
             let (count, peer) = try nextDatagram(&session, timeout: nil)!
             let started = MonotonicClock.now()
             guard let datagram = Datagram.decode(UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])) else { continue }
+            // A repeated `start` or `end` of a finished transfer gets its verdict again.
+            if let verdict = session.verdicts[Self.key(peer, datagram.transfer)] {
+                if case .data = datagram {} else { send(.verdict(verdict), to: peer, on: session.socket) }
+                session.late += 1
+                continue
+            }
             switch datagram {
-            case .start(let transfer, let size, let segments, let payloadSize, let name) where transfer > session.latest:
-                session.latest = transfer
+            case .start(let transfer, let size, let segments, let payloadSize, let name):
                 if let refusal = check(size: size, segments: segments, payloadSize: payloadSize) {
                     refuse(transfer, refusal, peer: peer, session: &session)
                     return (.refused(name: name, refusal), peer, started)
@@ -100,9 +114,6 @@ struct DatagramReceiver {
                 let announcement = Announcement(
                     transfer: transfer, size: size, segments: Int(segments), payloadSize: Int(payloadSize), name: name)
                 return (.accepted(announcement), peer, started)
-            case .end(let transfer, _, _):
-                if let verdict = session.verdicts[transfer] { send(.verdict(verdict), to: peer, on: session.socket) }
-                session.late += 1
             default:
                 session.late += 1
             }
@@ -111,18 +122,21 @@ struct DatagramReceiver {
 
     private func check(size: UInt64, segments: UInt32, payloadSize: UInt32) -> HeaderRefusal? {
         if size > configuration.maximumSize { return .tooLarge }
-        guard payloadSize >= 1, Int(payloadSize) <= Datagram.maximumPayload else { return .truncated }
+        guard payloadSize >= 1, Int(payloadSize) <= Datagram.maximumPayload else { return .inconsistentSegments }
         let needed = (size + UInt64(payloadSize) - 1) / UInt64(payloadSize)
-        return needed == UInt64(segments) ? nil : .truncated
+        return needed == UInt64(segments) ? nil : .inconsistentSegments
     }
 
     private func refuse(_ transfer: UInt32, _ refusal: HeaderRefusal, peer: SocketAddress, session: inout Session) {
         let verdict = DatagramVerdict(
             transfer: transfer, status: .refused, detail: refusal.rawValue, received: 0, expected: 0, arrived: 0, lost: 0,
             duplicated: 0, outOfOrder: 0)
-        session.verdicts[transfer] = verdict
+        session.remember(verdict, for: Self.key(peer, transfer))
         send(.verdict(verdict), to: peer, on: session.socket, times: 3)
     }
+
+    /// The key of a finished transfer: who sent it and its number.
+    private static func key(_ peer: SocketAddress, _ transfer: UInt32) -> String { "\(peer)#\(transfer)" }
 
     /// The next datagram, from the one set aside or the socket; nil after `timeout` nanoseconds.
     /// `beforeWaiting` runs once when none is waiting and the call is about to sleep.
@@ -190,7 +204,7 @@ struct DatagramReceiver {
             lastSender = sender
             let bytes = UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])
             // Data segments are read in place; everything else is decoded.
-            if let header = DataHeader(bytes), header.transfer == announcement.transfer {
+            if let header = DataHeader(bytes), header.transfer == announcement.transfer, sender == peer {
                 let sequence = Int(header.sequence)
                 let payload = UnsafeRawBufferPointer(rebasing: bytes[Datagram.dataHeaderLength...])
                 let expectedLength = sequence == announcement.segments - 1
@@ -229,7 +243,11 @@ struct DatagramReceiver {
                 } else {
                     ended = true
                 }
-            case let other where other.transfer > announcement.transfer:
+            case .start where sender != peer:
+                // Another client begins: this transfer is over.
+                session.pending = (Array(bytes), sender)
+                ended = true
+            case let other where sender == peer && other.transfer > announcement.transfer:
                 session.pending = (Array(bytes), sender)
                 ended = true
             default:
@@ -278,7 +296,7 @@ struct DatagramReceiver {
             transfer: announcement.transfer, status: outcome.status, detail: outcome.detailCode, received: outcome.received,
             expected: UInt32(counts.expected), arrived: UInt32(counts.received), lost: UInt32(counts.lost),
             duplicated: UInt32(counts.duplicated), outOfOrder: UInt32(counts.outOfOrder))
-        session.verdicts[announcement.transfer] = verdict
+        session.remember(verdict, for: Self.key(peer, announcement.transfer))
         // udp has no retransmission, so the verdict goes out three times; rudp's client asks again.
         send(.verdict(verdict), to: peer, on: session.socket, times: reliable ? 1 : 3)
         return context.lines.finished(n, outcome, startedAt: started, peer: peer.description)

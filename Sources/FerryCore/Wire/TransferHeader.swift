@@ -102,6 +102,8 @@ public enum HeaderRefusal: UInt8, Error, CaseIterable, Sendable, CustomStringCon
     case nameIsDotOrDotDot = 9
     case tooLarge = 10
     case truncated = 11
+    /// Datagram transfers: a `start` whose segment count or payload size does not fit its size.
+    case inconsistentSegments = 12
 
     public var description: String {
         switch self {
@@ -116,6 +118,7 @@ public enum HeaderRefusal: UInt8, Error, CaseIterable, Sendable, CustomStringCon
         case .nameIsDotOrDotDot: "file name is '.' or '..'"
         case .tooLarge: "announced size is above the server's --max-size"
         case .truncated: "header ended early"
+        case .inconsistentSegments: "segment count and payload size do not fit the announced size"
         }
     }
 }
