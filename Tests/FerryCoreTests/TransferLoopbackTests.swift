@@ -184,4 +184,58 @@ import Testing
         #expect(client.transfers.first?.datagrams?.expected == 72)
         #expect(sink.lines.contains("The datagrams of \"sample.txt\" for the 2nd time: 72 expected, 72 received, 0 lost, 0 duplicated, 0 out of order"))
     }
+
+    /// A raw udp client: transfer 1, then transfer 2 with a late, corrupt datagram of transfer 1
+    /// mixed in first. The late one must not touch copy 2.
+    @Test func lateDatagramsOfAnEarlierTransferAreNotMixedIn() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        var configuration = try serverConfiguration(port: port, count: 2)
+        configuration.transport = .udp
+        let sink = RecordingSink()
+        let server = startServer(configuration, sink: sink)
+        usleep(100_000)
+        let bytes = [UInt8](FileManager.default.contents(atPath: standard)!)
+        let payload = 1000
+        let segments = (bytes.count + payload - 1) / payload
+        let socket = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "peer")
+        defer { socket.close() }
+        try socket.connectDatagram(to: SocketAddress(host: "127.0.0.1", port: port))
+        func send(_ datagram: Datagram) throws { try datagram.encoded().withUnsafeBytes { try socket.sendDatagram($0) } }
+        func awaitReply() throws -> Datagram? {
+            var reply = [UInt8](repeating: 0, count: 256)
+            guard try socket.waitReadable(nanoseconds: 2_000_000_000) else { return nil }
+            let got = try reply.withUnsafeMutableBytes { try socket.receiveDatagram(into: $0) }
+            return reply.withUnsafeBytes { Datagram.decode(UnsafeRawBufferPointer(rebasing: $0[0..<(got?.count ?? 0)])) }
+        }
+        func data(_ transfer: UInt32, _ sequence: Int) -> Datagram {
+            let start = sequence * payload
+            return .data(transfer: transfer, sequence: UInt32(sequence), offset: UInt64(start),
+                         payload: bytes[start..<min(start + payload, bytes.count)])
+        }
+        var verdicts: [DatagramVerdict] = []
+        for transfer in [1, 2] as [UInt32] {
+            try send(.start(transfer: transfer, size: UInt64(bytes.count), segments: UInt32(segments), payloadSize: UInt32(payload), name: "sample.txt"))
+            // Skip the copies of transfer 1's verdict (udp sends it three times).
+            var reply = try awaitReply()
+            while case .verdict = reply { reply = try awaitReply() }
+            #expect(reply == .ready(transfer: transfer))
+            if transfer == 2 {
+                try send(.data(transfer: 1, sequence: 0, offset: 0, payload: ArraySlice(repeating: 0x21, count: payload)))
+            }
+            for sequence in 0..<segments { try send(data(transfer, sequence)) }
+            try send(.end(transfer: transfer, size: UInt64(bytes.count), segments: UInt32(segments)))
+            while let reply = try awaitReply() {
+                if case .verdict(let verdict) = reply, verdict.transfer == transfer {
+                    verdicts.append(verdict)
+                    break
+                }
+            }
+        }
+        let results = try server.join()
+        #expect(verdicts.map(\.status) == [.identical, .identical])
+        #expect(verdicts.last?.duplicated == 0 && verdicts.last?.arrived == UInt32(segments))
+        #expect(results.transfers.map(\.verdict) == [.identical, .identical])
+        #expect(FileManager.default.contentsEqual(atPath: folder.file("store/sample.2.txt"), andPath: standard))
+    }
 }
