@@ -15,16 +15,18 @@ public enum HTMLReport {
             figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}
             </style></head><body>
             <h1>Ferry run</h1>
-            <table><tr><th>case</th><th>result</th><th>protocol</th><th>buffer</th><th>transfers</th><th>incorrect</th>
-            <th>client avg ms</th><th>server avg ms</th></tr>
+            <table><tr><th>case</th><th>result</th><th>protocol</th><th>link</th><th>buffer</th><th>transfers</th><th>incorrect</th>
+            <th>client avg ms</th><th>server avg ms</th><th>datagrams lost</th></tr>
 
             """
         for result in results {
             html += "<tr><td><a href=\"#\(anchor(result))\">\(JUnitReport.escape(result.name))</a></td>"
             html += "<td class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL")</td>"
-            html += "<td>\(result.transport)</td><td>\(result.bufferSize)</td><td>\(result.repetitions)</td><td>\(result.incorrect)</td>"
+            html += "<td>\(result.transport)</td><td>\(JUnitReport.escape(result.impairment ?? "clean"))</td>"
+            html += "<td>\(result.bufferSize)</td><td>\(result.repetitions)</td><td>\(result.incorrect)</td>"
             html += "<td>\(result.clientAverage.map(Formatting.milliseconds) ?? "-")</td>"
-            html += "<td>\(result.serverAverage.map(Formatting.milliseconds) ?? "-")</td></tr>\n"
+            html += "<td>\(result.serverAverage.map(Formatting.milliseconds) ?? "-")</td>"
+            html += "<td>\(result.datagramsLost.map(String.init) ?? "-")</td></tr>\n"
         }
         html += "</table>\n"
         for result in results {
