@@ -238,4 +238,41 @@ import Testing
         #expect(results.transfers.map(\.verdict) == [.identical, .identical])
         #expect(FileManager.default.contentsEqual(atPath: folder.file("store/sample.2.txt"), andPath: standard))
     }
+
+    /// rudp: a client whose last verdict was lost sends `end` again; the server, done with its
+    /// transfers, is still there to answer.
+    @Test func rudpServerAnswersARepeatedEndAfterItsLastTransfer() throws {
+        defer { folder.remove() }
+        let bytes = [UInt8]("tiny".utf8)
+        try FileManager.default.removeItem(atPath: standard)
+        try folder.write("sample.txt", bytes: bytes)
+        let port = try freeLoopbackPort()
+        var configuration = try serverConfiguration(port: port, count: 1)
+        configuration.transport = .rudp
+        let server = startServer(configuration, sink: RecordingSink())
+        usleep(100_000)
+        let socket = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "peer")
+        defer { socket.close() }
+        try socket.connectDatagram(to: SocketAddress(host: "127.0.0.1", port: port))
+        func exchange(_ datagram: Datagram, until wanted: (Datagram) -> Bool) throws -> Datagram? {
+            try datagram.encoded().withUnsafeBytes { try socket.sendDatagram($0) }
+            var reply = [UInt8](repeating: 0, count: 256)
+            while try socket.waitReadable(nanoseconds: 2_000_000_000) {
+                guard let got = try reply.withUnsafeMutableBytes({ try socket.receiveDatagram(into: $0) }) else { continue }
+                if let decoded = reply.withUnsafeBytes({ Datagram.decode(UnsafeRawBufferPointer(rebasing: $0[0..<got.count])) }),
+                    wanted(decoded)
+                { return decoded }
+            }
+            return nil
+        }
+        let isVerdict = { (datagram: Datagram) -> Bool in if case .verdict = datagram { true } else { false } }
+        #expect(try exchange(.start(transfer: 1, size: 4, segments: 1, payloadSize: 1400, name: "sample.txt")) { $0 == .ready(transfer: 1) } != nil)
+        #expect(try exchange(.data(transfer: 1, sequence: 0, offset: 0, payload: bytes[...])) { if case .ack = $0 { true } else { false } } != nil)
+        let first = try exchange(.end(transfer: 1, size: 4, segments: 1), until: isVerdict)
+        // The server's only transfer is done; without lingering it would have closed its socket by now.
+        usleep(200_000)
+        let again = try exchange(.end(transfer: 1, size: 4, segments: 1), until: isVerdict)
+        #expect(first != nil && again == first)
+        #expect(try server.join().transfers.map(\.verdict) == [.identical])
+    }
 }

@@ -57,7 +57,24 @@ struct DatagramReceiver {
                 records.append(context.lines.finished(n, outcome, startedAt: started, peer: peer.description))
             }
         }
+        linger(&session)
         return (records, lastName)
+    }
+
+    /// After the last transfer, answers repeated `end`s until the clients have been quiet for
+    /// half a second (at most `--idle-timeout`): a rudp client whose last verdict was lost asks
+    /// again, and must not find the server gone.
+    private func linger(_ session: inout Session) {
+        context.sink.flush()
+        let until = MonotonicClock.now() + configuration.idleTimeout
+        while MonotonicClock.now() < until,
+            let (count, peer) = try? nextDatagram(&session, timeout: 500_000_000)
+        {
+            guard let datagram = Datagram.decode(UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])),
+                let verdict = session.verdicts[Self.key(peer, datagram.transfer)]
+            else { continue }
+            send(.verdict(verdict), to: peer, on: session.socket)
+        }
     }
 
     /// The socket, the buffer, and what carries over between transfers.
