@@ -18,6 +18,9 @@ struct StreamSender: TransferSender {
 
     func close() {}
 
+    /// The longest one `connect` attempt may take.
+    static let attemptLimit: UInt64 = 1_000_000_000
+
     /// Connects, retrying with a growing pause while the server is not listening yet.
     /// - Returns: the connection and the clock reading taken just before the successful `connect`.
     private func connect() throws -> (Socket, UInt64) {
@@ -35,8 +38,11 @@ struct StreamSender: TransferSender {
             }
             let started = MonotonicClock.now()
             do {
+                // At most a second per attempt: the kernel waits 1, 2, 4 s between SYNs, so on a lossy
+                // link three lost SYNs would use up 5 s; a fresh attempt sends its SYN at once.
+                let remaining = deadline > started ? deadline - started : 1
                 try socket.connect(
-                    to: server, timeoutNanoseconds: deadline > started ? deadline - started : 1, sendTimeout: configuration.idleTimeout)
+                    to: server, timeoutNanoseconds: min(remaining, Self.attemptLimit), sendTimeout: configuration.idleTimeout)
                 return (socket, started)
             } catch {
                 socket.close()
