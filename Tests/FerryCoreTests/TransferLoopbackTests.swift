@@ -83,9 +83,12 @@ import Testing
         // Sends half a header, then goes silent past the idle timeout.
         let silent = try rawPeer(port: port, send: Array(TransferHeader(transfer: 5, size: 1, name: "a").encoded().prefix(9)))
         #expect(silent?.status == .incomplete)
+        // Connects and closes without a byte: not a transfer.
+        _ = try rawPeer(port: port, send: [], thenWait: false)
         let (client, _) = try runClient(port: port, file: standard, count: 1)
         let results = try server.join()
 
+        #expect(sink.diagnostics.contains { $0.hasSuffix("closed without sending anything; not counted as a transfer") })
         #expect(client.transfers.first?.verdict == .identical)
         #expect(results.transfers.map(\.verdict) == [.refused, .refused, .refused, .incomplete, .incomplete, .identical])
         #expect(results.summary.incorrect == 5)

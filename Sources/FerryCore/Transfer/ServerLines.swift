@@ -12,6 +12,7 @@ struct Outcome {
 
     mutating func apply(_ failure: TransferFailure) {
         switch failure {
+        case .empty: status = .incomplete; note("connection closed without sending anything")
         case .incomplete(let why): status = .incomplete; note(why)
         case .refused(let reason): status = .refused; detailCode = reason.rawValue; note(reason.description)
         case .different(let why): status = .different; note(why)
@@ -26,6 +27,8 @@ struct Outcome {
 
 /// Why a transfer is not correct.
 enum TransferFailure: Error {
+    /// The connection closed before its first byte: not a transfer at all.
+    case empty
     case incomplete(String)
     case refused(HeaderRefusal)
     case different(String)

@@ -31,11 +31,13 @@ struct StreamReceiver {
         var records: [TransferRecord] = []
         records.reserveCapacity(configuration.count)
         var lastName = context.fallbackName
-        for n in stride(from: 1, through: configuration.count, by: 1) {
+        var n = 1
+        while n <= configuration.count {
             let connection = try acceptRetryingAborted(listener)
-            let (record, name) = receive(n, on: connection, buffer: buffer)
+            guard let (record, name) = receive(n, on: connection, buffer: buffer) else { continue }
             records.append(record)
             lastName = name
+            n += 1
         }
         return (records, lastName)
     }
@@ -58,7 +60,9 @@ struct StreamReceiver {
 
     /// Receives transfer `n` on `connection`, closes it, prints its lines.
     /// - Returns: the record, and the name to print for it.
-    func receive(_ n: Int, on connection: Socket, buffer: UnsafeMutableRawBufferPointer) -> (TransferRecord, String) {
+    /// - Returns: nil for a connection closed without a single byte: a client that gave up on its
+    ///   connect, or a port probe. It is reported on stderr and not counted as a transfer.
+    func receive(_ n: Int, on connection: Socket, buffer: UnsafeMutableRawBufferPointer) -> (TransferRecord, String)? {
         let started = MonotonicClock.now()
         var outcome = Outcome(name: context.fallbackName)
         var startPrinted = false
@@ -71,6 +75,10 @@ struct StreamReceiver {
             // Payload bytes that came with the header are taken first, before the buffer is reused.
             let early = UnsafeRawBufferPointer(rebasing: buffer[payloadStart..<payloadStart + payloadBytes])
             try receivePayload(n, header: header, connection: connection, buffer: buffer, early: early, into: &outcome)
+        } catch TransferFailure.empty {
+            sink.diagnostic("server: connection from \(connection.context) closed without sending anything; not counted as a transfer")
+            connection.close()
+            return nil
         } catch let failure as TransferFailure {
             outcome.apply(failure)
         } catch {
@@ -125,7 +133,10 @@ struct StreamReceiver {
                 got = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
             } catch let error as SystemError where error.code == EAGAIN {
                 throw TransferFailure.incomplete(idleText)
+            } catch let error as SystemError where error.code == ECONNRESET && filled == 0 {
+                throw TransferFailure.empty
             }
+            if got == 0 && filled == 0 { throw TransferFailure.empty }
             guard got > 0 else { throw TransferFailure.incomplete("connection ended inside the \(what) (\(filled) bytes)") }
             filled += got
         }

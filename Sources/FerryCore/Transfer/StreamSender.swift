@@ -19,7 +19,7 @@ struct StreamSender: TransferSender {
     func close() {}
 
     /// The longest one `connect` attempt may take.
-    static let attemptLimit: UInt64 = 1_000_000_000
+    static let attemptLimit: UInt64 = 1_500_000_000
 
     /// Connects, retrying with a growing pause while the server is not listening yet.
     /// - Returns: the connection and the clock reading taken just before the successful `connect`.
@@ -38,8 +38,9 @@ struct StreamSender: TransferSender {
             }
             let started = MonotonicClock.now()
             do {
-                // At most a second per attempt: the kernel waits 1, 2, 4 s between SYNs, so on a lossy
-                // link three lost SYNs would use up 5 s; a fresh attempt sends its SYN at once.
+                // At most 1.5 s per attempt: the kernel sends SYNs at 0, 1, 3, 7 s, so on a lossy link
+                // three lost SYNs would use up 5 s. 1.5 s leaves the kernel's own retry at 1 s time to
+                // complete; after that a fresh attempt sends its SYN at once.
                 let remaining = deadline > started ? deadline - started : 1
                 try socket.connect(
                     to: server, timeoutNanoseconds: min(remaining, Self.attemptLimit), sendTimeout: configuration.idleTimeout)
