@@ -212,5 +212,21 @@ extension NamespaceSuites {
             }
             #expect(ProcessTable.namespaces().subtracting(before).isEmpty)
         }
+
+        @Test func rateLimitedLinkIsRecorded() throws {
+            defer { folder.remove() }
+            let path = try scenario("rate.yaml", """
+                name: rate
+                network: {isolation: namespaces, impair: {rate: 200mbit, direction: to_server}}
+                transfer: {file: files/sample.txt, repetitions: 5, port: 5007}
+                """)
+            let json = folder.file("rate.json")
+            let output = try runner([path, "--json", json])
+            #expect(output.status == .exited(0), "\(output.all)")
+            let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+            let cases = try #require(report["cases"] as? [[String: Any]])
+            #expect(cases.first?["impairment"] as? String == "rate 200mbit")
+            #expect(output.stdout.contains { $0.hasPrefix("PASS rate  tcp  [rate 200mbit]") })
+        }
     }
 }
