@@ -157,9 +157,9 @@ final class DatagramSender: TransferSender {
         }
     }
 
-    /// The next datagram for `transfer` within `nanoseconds`; others are dropped.
-    private func receive(for transfer: UInt32, within nanoseconds: UInt64) -> Datagram? {
-        let deadline = MonotonicClock.now() + nanoseconds
+    /// The next datagram for `transfer` that arrives before `deadline` (monotonic nanoseconds);
+    /// others are dropped. Nil at the deadline, also when it has already passed.
+    private func receive(for transfer: UInt32, until deadline: UInt64) -> Datagram? {
         while true {
             if let (count, _) = try? socket.receiveDatagram(into: receiveBuffer),
                 let datagram = Datagram.decode(UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count])),
@@ -169,8 +169,25 @@ final class DatagramSender: TransferSender {
             }
             let now = MonotonicClock.now()
             if now >= deadline { return nil }
-            if (try? socket.waitReadable(nanoseconds: deadline - now)) != true && MonotonicClock.now() >= deadline { return nil }
+            _ = try? socket.waitReadable(nanoseconds: deadline - now)
         }
+    }
+
+    /// Sends `request` again and again, waiting `wait` after each (doubling up to `maximumWait`),
+    /// until `answer` accepts a datagram of the transfer or `deadline` passes.
+    private func repeatUntilAnswered<Answer>(
+        _ request: Datagram, wait: UInt64, maximumWait: UInt64, deadline: UInt64, answer: (Datagram) -> Answer?
+    ) throws -> Answer? {
+        var wait = wait
+        while MonotonicClock.now() < deadline {
+            try transmit(request)
+            let until = min(MonotonicClock.now() + wait, deadline)
+            while let datagram = receive(for: request.transfer, until: until) {
+                if let accepted = answer(datagram) { return accepted }
+            }
+            wait = min(wait * 2, maximumWait)
+        }
+        return nil
     }
 
     // MARK: phases
@@ -181,17 +198,15 @@ final class DatagramSender: TransferSender {
         let start = Datagram.start(
             transfer: transfer, size: payload.size, segments: UInt32(segments), payloadSize: UInt32(configuration.bufferSize),
             name: payload.name)
-        let deadline = MonotonicClock.now() + configuration.connectTimeout
-        var wait: UInt64 = 20_000_000
-        while MonotonicClock.now() < deadline {
-            try transmit(start)
-            let until = min(MonotonicClock.now() + wait, deadline)
-            while let datagram = receive(for: transfer, within: until > MonotonicClock.now() ? until - MonotonicClock.now() : 0) {
-                if case .ready = datagram { return nil }
-                if case .verdict(let verdict) = datagram { return verdict }
-            }
-            wait = min(wait * 2, 200_000_000)
+        // `.some(nil)`: ready; `.some(verdict)`: refused; nil: no answer in time.
+        let answer: DatagramVerdict?? = try repeatUntilAnswered(
+            start, wait: 20_000_000, maximumWait: 200_000_000, deadline: MonotonicClock.now() + configuration.connectTimeout
+        ) { datagram in
+            if case .ready = datagram { return .some(nil) }
+            if case .verdict(let verdict) = datagram { return .some(verdict) }
+            return nil
         }
+        if let answer { return answer }
         throw unreachable(configuration, because: "no answer to the start of transfer \(transfer) (\(configuration.transport.rawValue))")
     }
 
@@ -217,10 +232,8 @@ final class DatagramSender: TransferSender {
 
     /// udp: the verdict, which the server sends after `end` or after `--udp-idle` of silence.
     private func awaitVerdict(_ transfer: UInt32) -> DatagramVerdict? {
-        let limit = configuration.udpIdle * 3 + 500_000_000
-        let deadline = MonotonicClock.now() + limit
-        while MonotonicClock.now() < deadline {
-            guard let datagram = receive(for: transfer, within: deadline - MonotonicClock.now()) else { return nil }
+        let deadline = MonotonicClock.now() + configuration.udpIdle * 3 + 500_000_000
+        while let datagram = receive(for: transfer, until: deadline) {
             if case .verdict(let verdict) = datagram { return verdict }
         }
         return nil
@@ -233,9 +246,7 @@ final class DatagramSender: TransferSender {
         while !sender.isComplete {
             let now = MonotonicClock.now()
             try transmitRuns(transfer, sender.due(at: now))
-            let deadline = sender.nextDeadline() ?? now
-            let wait = deadline > MonotonicClock.now() ? deadline - MonotonicClock.now() : 0
-            if let datagram = receive(for: transfer, within: wait) {
+            if let datagram = receive(for: transfer, until: sender.nextDeadline() ?? now) {
                 switch datagram {
                 case .ack(_, let cumulative, let selective):
                     sender.acknowledge(cumulative: Int(cumulative), selective: selective, at: MonotonicClock.now())
@@ -249,16 +260,13 @@ final class DatagramSender: TransferSender {
             if MonotonicClock.now() - lastProgress > configuration.idleTimeout { return (nil, sender.retransmissions) }
         }
         let end = Datagram.end(transfer: transfer, size: payload.size, segments: UInt32(segments))
-        var timer = sender.timer
-        let deadline = MonotonicClock.now() + configuration.idleTimeout
-        while MonotonicClock.now() < deadline {
-            try transmit(end)
-            let until = min(MonotonicClock.now() + timer.timeout, deadline)
-            while let datagram = receive(for: transfer, within: until > MonotonicClock.now() ? until - MonotonicClock.now() : 0) {
-                if case .verdict(let verdict) = datagram { return (verdict, sender.retransmissions) }
-            }
-            timer.expired()
+        let verdict = try repeatUntilAnswered(
+            end, wait: sender.timer.timeout, maximumWait: RetransmissionTimer.maximum,
+            deadline: MonotonicClock.now() + configuration.idleTimeout
+        ) { datagram -> DatagramVerdict? in
+            if case .verdict(let verdict) = datagram { return verdict }
+            return nil
         }
-        return (nil, sender.retransmissions)
+        return (verdict, sender.retransmissions)
     }
 }
