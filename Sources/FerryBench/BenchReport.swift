@@ -59,7 +59,9 @@ extension Benchmark {
         port += 1
         let server = try ChildProcess(arguments: pair.inServer(["iperf3", "-s", "-1", "-p", String(port)]))
         defer { server.stop() }
-        while !ReadinessProbe.isListening(pid: server.pid, port: port) { usleep(2000) }
+        guard ReadinessProbe.waitUntilListening(server, port: port, until: Date().addingTimeInterval(20)) else {
+            throw FerryError("iperf3 server never listened")
+        }
         let output = try Tool.run(pair.inClient(["iperf3", "-c", pair.serverAddress, "-p", String(port), "-F", try file(bytes), "-J"]), timeout: 120)
         guard let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
             let end = json["end"] as? [String: Any], let sent = end["sum_sent"] as? [String: Any],

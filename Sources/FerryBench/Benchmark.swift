@@ -84,9 +84,8 @@ public final class Benchmark {
                 throw FerryError("\(contender.name) server not ready: \(server.output.snapshot.map(\.text).suffix(3))")
             }
         } else {
-            while !ReadinessProbe.isListening(pid: server.pid, port: port) {
-                guard Date() < readyBy, server.isRunning else { throw FerryError("\(contender.name) server never listened") }
-                usleep(2000)
+            guard ReadinessProbe.waitUntilListening(server, port: port, until: readyBy) else {
+                throw FerryError("\(contender.name) server never listened")
             }
         }
         let clientStarted = Date()

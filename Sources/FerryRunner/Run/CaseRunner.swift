@@ -156,13 +156,9 @@ public struct CaseRunner {
             if let end = server.termination { return "the server ended (\(end)) before printing its ready line \"\(readyLine)\"" }
             return "the server did not print its ready line \"\(readyLine)\" \(limitText)"
         }
-        while Date() < deadline {
-            if ReadinessProbe.isListening(pid: server.pid, port: scenario.transfer.port, datagram: testCase.transport.isDatagram) {
-                return nil
-            }
-            if let end = server.termination { return "the server ended (\(end)) before listening on port \(scenario.transfer.port)" }
-            usleep(5000)
-        }
+        let port = scenario.transfer.port
+        if ReadinessProbe.waitUntilListening(server, port: port, datagram: testCase.transport.isDatagram, until: deadline) { return nil }
+        if let end = server.termination { return "the server ended (\(end)) before listening on port \(port)" }
         return "the server did not listen on port \(scenario.transfer.port) \(limitText)"
     }
 

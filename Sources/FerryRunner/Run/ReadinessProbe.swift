@@ -13,6 +13,17 @@ public enum ReadinessProbe {
         }
     }
 
+    /// Waits until `child`'s namespace has `port` listening (see `isListening`).
+    /// - Returns: false when `child` ended first or `deadline` passed.
+    public static func waitUntilListening(_ child: ChildProcess, port: Int, datagram: Bool = false, until deadline: Date) -> Bool {
+        while Date() < deadline {
+            if isListening(pid: child.pid, port: port, datagram: datagram) { return true }
+            if !child.isRunning { return false }
+            usleep(2000)
+        }
+        return false
+    }
+
     /// The local ports in `state` (0A: TCP LISTEN; 07: an unconnected UDP socket) in a `/proc/net/tcp` or `udp` table.
     public static func listeningPorts(inTable text: String, state: String = "0A") -> Set<Int> {
         var ports = Set<Int>()
