@@ -31,9 +31,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let binaries = environment["FERRY_BIN_DIR"]
-            ?? URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-                .deletingLastPathComponent().path
+        let binaries = ProcessSetup.binaryFolder()
         let anchorFolder = anchors ?? environment["FERRY_ANCHORS"] ?? "../shared/anchors"
         let options = BenchOptions(
             rounds: rounds, anchors: FileManager.default.fileExists(atPath: anchorFolder) ? anchorFolder : nil, binaries: binaries,

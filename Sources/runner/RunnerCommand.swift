@@ -48,7 +48,7 @@ struct RunnerCommand: ParsableCommand {
             Glibc.exit(128 + signal)
         }
         let options = RunOptions(
-            workDirectory: workDir ?? Self.freshWorkDirectory(), keep: keep, binaries: Self.binaryFolder(),
+            workDirectory: workDir ?? Self.freshWorkDirectory(), keep: keep, binaries: ProcessSetup.binaryFolder(),
             verbosity: quiet ? 0 : verbose ? 2 : 1)
         let request = RunRequest(files: files, junitPath: reports.junit, jsonPath: reports.json, htmlPath: reports.html, options: options)
         let status = Runner.execute(request, sink: StandardStreams())
@@ -65,13 +65,6 @@ struct RunnerCommand: ParsableCommand {
         let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                            parts.tm_hour, parts.tm_min, parts.tm_sec)
         return "runs/\(stamp)-\(NamespacePair.newToken())"
-    }
-
-    /// The folder holding Ferry's executables: `FERRY_BIN_DIR`, else the runner's own folder.
-    static func binaryFolder() -> String {
-        if let folder = ProcessInfo.processInfo.environment["FERRY_BIN_DIR"] { return folder }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: executable).deletingLastPathComponent().path
     }
 }
 

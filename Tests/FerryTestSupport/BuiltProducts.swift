@@ -1,12 +1,11 @@
+import FerryCore
 import Foundation
 
 /// The executables `swift build` made, found next to the running test binary.
 public enum BuiltProducts {
     /// The folder holding the test binary and the executables (`.build/debug`).
     public static var directory: String {
-        if let override = ProcessInfo.processInfo.environment["FERRY_BIN_DIR"] { return override }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        var folder = URL(fileURLWithPath: ProcessSetup.binaryFolder())
         // Inside an .xctest bundle folder on some layouts.
         if folder.lastPathComponent.hasSuffix(".xctest") { folder.deleteLastPathComponent() }
         return folder.path
