@@ -47,4 +47,15 @@ import Testing
         #expect(missing.status == .exited(2))
         #expect(missing.stderr == ["runner: \(folder.file("nowhere.yaml")): cannot read the scenario file"])
     }
+
+    @Test func deeplyNestedYAMLIsExitTwoNotACrash() throws {
+        defer { folder.remove() }
+        let nested = String(repeating: "{a: ", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        let path = try scenario("deep.yaml", "description: \(nested)\ntransfer:\n  file: files/sample.txt\n")
+        let output = try runner(path)
+        #expect(output.status == .exited(2))
+        #expect(output.stderr.first == "\(path):1:266: nested deeper than 64 levels")
+        #expect(output.stderr.count == 3)
+        #expect(output.stderr.allSatisfy { $0.count <= 110 })
+    }
 }

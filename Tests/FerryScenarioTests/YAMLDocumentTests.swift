@@ -71,4 +71,48 @@ import Testing
         #expect(try parse("").content == .mapping([]))
         #expect(try parse("# only a comment\n").content == .mapping([]))
     }
+
+    @Test func nestingDeeperThanTheLimitIsAnErrorNotACrash() {
+        let flow = String(repeating: "[", count: 50_000)
+        let sequences = #expect(throws: SourceError.self) { try parse("a: \(flow)\n") }
+        #expect(sequences?.headline == "t.yaml:1:67: nested deeper than 64 levels")
+        let mappings = String(repeating: "{a: ", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        let flowMappings = #expect(throws: SourceError.self) { try parse("description: \(mappings)\n") }
+        #expect(flowMappings?.headline == "t.yaml:1:266: nested deeper than 64 levels")
+        let block = (0..<10_000).map { String(repeating: " ", count: $0) + "a:" }.joined(separator: "\n") + " 1\n"
+        let blocks = #expect(throws: SourceError.self) { try parse(block) }
+        #expect(blocks?.headline == "t.yaml:65:65: nested deeper than 64 levels")
+    }
+
+    @Test func nestingUpToTheLimitIsRead() throws {
+        let sixtyFour = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        var node = try parse(sixtyFour)
+        var levels = 0
+        while case .sequence(let items) = node.content {
+            levels += 1
+            guard let first = items.first else { break }
+            node = first
+        }
+        #expect(levels == 64)
+    }
+
+    @Test func aliasesCountTheLevelsTheyBring() {
+        // Each anchor is 40 levels deep and holds the previous one: no single mapping is deep,
+        // but the tree the aliases build is.
+        let deep = { (name: String, inner: String) in
+            "&\(name) " + String(repeating: "[", count: 40) + inner + String(repeating: "]", count: 40)
+        }
+        let text = "a: \(deep("x", "1"))\nb: \(deep("y", "*x"))\n"
+        let error = #expect(throws: SourceError.self) { try parse(text) }
+        #expect(error?.headline == "t.yaml:2:47: nested deeper than 64 levels")
+    }
+
+    @Test func longSourceLinesAreCutToOneScreenLine() {
+        let error = SourceError(
+            path: "t.yaml", mark: Mark(line: 1, column: 500), message: "m", sourceLine: String(repeating: "x", count: 1000))
+        let lines = error.description.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 3)
+        #expect(lines[1] == "    …" + String(repeating: "x", count: 100) + "…")
+        #expect(lines[2] == "    " + String(repeating: " ", count: 51) + "^")
+    }
 }

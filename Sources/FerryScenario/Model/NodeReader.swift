@@ -4,16 +4,10 @@ import FerryCore
 /// `scenarios/x.yaml:7:3: unknown key 'repetitons' in 'transfer' (did you mean 'repetitions'?)`.
 struct NodeReader {
     let path: String
-    let lines: [String]
-
-    init(path: String, text: String) {
-        self.path = path
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    }
+    let text: String
 
     func error(_ message: String, at mark: Mark) -> SourceError {
-        let line = mark.line >= 1 && mark.line <= lines.count ? lines[mark.line - 1] : nil
-        return SourceError(path: path, mark: mark, message: message, sourceLine: line)
+        SourceError(path: path, mark: mark, message: message, in: text)
     }
 
     /// The entries of a mapping, checked against `allowed` keys and `required` ones.

@@ -1,12 +1,20 @@
 import CYAML
 
 /// Reads YAML text into a `YAMLNode` tree: anchors and aliases resolved, `<<` merge keys applied,
-/// duplicate keys refused. Every error is a `SourceError` naming the file, line and column.
+/// duplicate keys refused, nesting limited to `maximumDepth` levels. Every error is a `SourceError`
+/// naming the file, line and column.
+///
+/// The tree is built from libyaml's event API, counting depth as collections open, so a hostile
+/// file (10,000 nested mappings, 50,000 `[`) is refused at the first level too deep instead of
+/// recursing until the stack runs out.
 public enum YAMLDocument {
+    /// The deepest nesting of sequences and mappings accepted; a scenario needs 5.
+    public static let maximumDepth = 64
+
     /// Parses the first document of `text`; `path` is only used in error messages.
     /// An empty document gives an empty mapping.
     public static func parse(_ text: String, path: String) throws(SourceError) -> YAMLNode {
-        var builder = TreeBuilder(path: path, lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        var builder = TreeBuilder(path: path, text: text)
         let parser = YAMLEventParser(text)
         do {
             return try builder.document(parser)
@@ -22,12 +30,16 @@ public enum YAMLDocument {
 
 private struct TreeBuilder {
     let path: String
-    let lines: [String]
-    var anchors: [String: YAMLNode] = [:]
+    let text: String
+    /// Anchored nodes with their height (levels of collections inside them), for aliases.
+    var anchors: [String: (node: YAMLNode, height: Int)] = [:]
+    /// Collections open around the node being built.
+    var depth = 0
+    /// The deepest level reached inside the node being built, aliases included.
+    var deepest = 0
 
     func error(_ message: String, at mark: Mark) -> SourceError {
-        let line = mark.line >= 1 && mark.line <= lines.count ? lines[mark.line - 1] : nil
-        return SourceError(path: path, mark: mark, message: message, sourceLine: line)
+        SourceError(path: path, mark: mark, message: message, in: text)
     }
 
     mutating func document(_ parser: YAMLEventParser) throws -> YAMLNode {
@@ -48,30 +60,49 @@ private struct TreeBuilder {
     mutating func node(starting event: YAMLEvent, _ parser: YAMLEventParser) throws -> YAMLNode {
         let mark = event.mark
         let anchor = event.anchor
+        let deepestAround = deepest
+        deepest = depth
+        defer { deepest = max(deepestAround, deepest) }
         let built: YAMLNode
         switch event.type {
         case YAML_ALIAS_EVENT:
             guard let name = anchor, let target = anchors[name] else {
                 throw error("unknown alias '*\(anchor ?? "")'", at: mark)
             }
-            return target
+            // The alias puts the anchored tree here, so its levels count from here.
+            deepest = depth + target.height
+            try checkDepth(deepest, at: mark)
+            return target.node
         case YAML_SCALAR_EVENT:
             built = YAMLNode(.scalar(event.scalarValue, plain: event.scalarIsPlain), at: mark)
-        case YAML_SEQUENCE_START_EVENT:
-            var items: [YAMLNode] = []
-            while true {
-                let next = try parser.next()
-                if next.type == YAML_SEQUENCE_END_EVENT { break }
-                items.append(try node(starting: next, parser))
-            }
-            built = YAMLNode(.sequence(items), at: mark)
-        case YAML_MAPPING_START_EVENT:
-            built = YAMLNode(.mapping(try mappingEntries(parser)), at: mark)
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+            depth += 1
+            defer { depth -= 1 }
+            deepest = depth
+            try checkDepth(depth, at: mark)
+            built = event.type == YAML_SEQUENCE_START_EVENT
+                ? YAMLNode(.sequence(try sequenceItems(parser)), at: mark)
+                : YAMLNode(.mapping(try mappingEntries(parser)), at: mark)
         default:
             throw error("unexpected YAML event", at: mark)
         }
-        if let anchor { anchors[anchor] = built }
+        if let anchor { anchors[anchor] = (built, deepest - depth) }
         return built
+    }
+
+    func checkDepth(_ levels: Int, at mark: Mark) throws {
+        guard levels <= YAMLDocument.maximumDepth else {
+            throw error("nested deeper than \(YAMLDocument.maximumDepth) levels", at: mark)
+        }
+    }
+
+    mutating func sequenceItems(_ parser: YAMLEventParser) throws -> [YAMLNode] {
+        var items: [YAMLNode] = []
+        while true {
+            let next = try parser.next()
+            if next.type == YAML_SEQUENCE_END_EVENT { return items }
+            items.append(try node(starting: next, parser))
+        }
     }
 
     mutating func mappingEntries(_ parser: YAMLEventParser) throws -> [YAMLEntry] {
