@@ -27,7 +27,7 @@ public struct Contender: Sendable {
                 ["\(binaries)/client", "--server", ip, "--port", String(port), "--file", file, "--count", String(count),
                  "--protocol", transport]
             },
-            readyLine: "I am ready for any client side request",
+            readyLine: Messages.serverReady.text,
             average: { lines in seedAverage(lines) })
     }
 
@@ -56,14 +56,12 @@ public struct Contender: Sendable {
             name: "python",
             server: { ip, port, file, count, store in ["python3", server, ip, String(port), file, String(count), store] },
             client: { ip, port, file, count in ["python3", client, ip, String(port), file, String(count)] },
-            readyLine: "I am ready for any client side request",
+            readyLine: Messages.serverReady.text,
             average: { lines in seedAverage(lines) })
     }
 
-    /// The figure of the assignment's "The average time to send file ..." line.
+    /// The figure of the assignment's client average line (10e).
     static func seedAverage(_ lines: [String]) -> Double? {
-        lines.first { $0.hasPrefix("The average time to send file") }
-            .flatMap { $0.split(separator: " ").last }
-            .flatMap { Double($0) }
+        lines.lazy.compactMap { Messages.clientAverage.values(in: $0)?.ms }.first
     }
 }

@@ -48,13 +48,13 @@ extension NamespaceSuites {
             for n in 1...100 {
                 #expect(FileManager.default.contentsEqual(atPath: folder.file("received/sample.\(n).txt"), andPath: sample))
             }
-            for (output, lines, averagePrefix) in [
-                (server.stdout, SeedLines.serverTransferLines, Messages.serverAverage("sample.txt", "")),
-                (client.stdout, SeedLines.clientTransferLines, Messages.clientAverage("sample.txt", "")),
+            for (output, lines, averageLine) in [
+                (server.stdout, SeedLines.serverTransferLines, Messages.serverAverage),
+                (client.stdout, SeedLines.clientTransferLines, Messages.clientAverage),
             ] {
-                let times = try SeedLines.times(in: output, count: 100) { lines("sample.txt", $0) }.get()
+                let times = try SeedLines.times(in: output, file: "sample.txt", count: 100, lines: lines).get()
                 #expect(times.count == 100)
-                let average = try #require(SeedLines.figure(in: output, after: averagePrefix))
+                let average = try #require(SeedLines.figure(in: output, of: averageLine))
                 #expect(abs(average - times.reduce(0, +) / 100) <= 0.0005)
             }
             let json = try JSONDecoder().decode(ResultsFile.self, from: Data(contentsOf: URL(fileURLWithPath: folder.file("server.json"))))
@@ -149,7 +149,7 @@ extension NamespaceSuites {
             #expect(client.termination == .exited(0), "\(client.stderr)")
             #expect(server.stdout.contains("Incorrect transfers: 0 of 100 (error rate 0.00%)"))
             #expect(server.stdout.contains("The datagrams of \"sample.txt\" for the 100th time: 47 expected, 47 received, 0 lost, 0 duplicated, 0 out of order"))
-            #expect(try SeedLines.times(in: server.stdout, count: 100) { SeedLines.serverTransferLines("sample.txt", $0) }.get().count == 100)
+            #expect(try SeedLines.times(in: server.stdout, file: "sample.txt", count: 100, lines: SeedLines.serverTransferLines).get().count == 100)
             #expect(try storedCopies().count == 100)
         }
     }

@@ -22,10 +22,10 @@ import Testing
     }
 
     @Test func requiredLinesReadExactly() {
-        #expect(Messages.serverStarting("sample.txt", 1) == "I am starting receiving file \"sample.txt\" for the 1st time")
-        #expect(Messages.serverTime("sample.txt", 22, "0.412")
+        #expect(Messages.serverStarting.line(file: "sample.txt", n: 1) == "I am starting receiving file \"sample.txt\" for the 1st time")
+        #expect(Messages.serverTime.line(file: "sample.txt", n: 22, ms: "0.412")
             == "The time used in millisecond to receive \"sample.txt\" for 22nd time is: 0.412")
-        #expect(Messages.clientTime("a.bin", 3, "1.000") == "The time used in millisecond to send \"a.bin\" for 3rd time is: 1.000")
+        #expect(Messages.clientTime.line(file: "a.bin", n: 3, ms: "1.000") == "The time used in millisecond to send \"a.bin\" for 3rd time is: 1.000")
         #expect(Messages.serverIncorrect(0, of: 100) == "Incorrect transfers: 0 of 100 (error rate 0.00%)")
         #expect(Messages.serverIncorrect(1, of: 3) == "Incorrect transfers: 1 of 3 (error rate 33.33%)")
         #expect(Messages.serverIncorrect(100, of: 100) == "Incorrect transfers: 100 of 100 (error rate 100.00%)")

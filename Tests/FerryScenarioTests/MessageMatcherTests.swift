@@ -11,14 +11,14 @@ import Testing
 
     /// What Ferry's server prints for `count` transfers.
     private func serverOutput(_ count: Int, times: [String]? = nil) -> [String] {
-        var lines = [Messages.serverReady]
+        var lines = [Messages.serverReady.text]
         for n in 1...count {
-            lines.append(Messages.serverStarting("sample.txt", n))
-            lines.append(Messages.serverFinishing("sample.txt", n))
-            lines.append(Messages.serverTime("sample.txt", n, times?[n - 1] ?? "0.250"))
+            lines.append(Messages.serverStarting.line(file: "sample.txt", n: n))
+            lines.append(Messages.serverFinishing.line(file: "sample.txt", n: n))
+            lines.append(Messages.serverTime.line(file: "sample.txt", n: n, ms: times?[n - 1] ?? "0.250"))
         }
-        lines.append(Messages.serverAverage("sample.txt", "0.250"))
-        lines.append(Messages.done)
+        lines.append(Messages.serverAverage.line(file: "sample.txt", ms: "0.250"))
+        lines.append(Messages.done.text)
         return lines
     }
 
@@ -26,12 +26,12 @@ import Testing
         let normalizer = LineNormalizer(MatchOptions())
         for n in [1, 2, 3, 11, 12, 13, 21, 101, 111, 112] {
             let pairs: [(String, String)] = [
-                (SeedMessages.serverStarting, Messages.serverStarting("sample.txt", n)),
-                (SeedMessages.serverFinishing, Messages.serverFinishing("sample.txt", n)),
-                (SeedMessages.serverTime, Messages.serverTime("sample.txt", n, "1.500")),
-                (SeedMessages.clientSending, Messages.clientSending("sample.txt", n)),
-                (SeedMessages.clientFinishing, Messages.clientFinishing("sample.txt", n)),
-                (SeedMessages.clientTime, Messages.clientTime("sample.txt", n, "1.500")),
+                (Messages.serverStarting.template, Messages.serverStarting.line(file: "sample.txt", n: n)),
+                (Messages.serverFinishing.template, Messages.serverFinishing.line(file: "sample.txt", n: n)),
+                (Messages.serverTime.template, Messages.serverTime.line(file: "sample.txt", n: n, ms: "1.500")),
+                (Messages.clientSending.template, Messages.clientSending.line(file: "sample.txt", n: n)),
+                (Messages.clientFinishing.template, Messages.clientFinishing.line(file: "sample.txt", n: n)),
+                (Messages.clientTime.template, Messages.clientTime.line(file: "sample.txt", n: n, ms: "1.500")),
             ]
             for (template, line) in pairs {
                 let compiled = try MessageTemplate(template, values: values, normalizer: normalizer)
@@ -39,16 +39,16 @@ import Testing
                 #expect(compiled.match(line, transfer: n + 1) == nil)
             }
         }
-        #expect(try MessageTemplate(SeedMessages.clientConnecting, values: values, normalizer: normalizer)
-            .match(Messages.clientConnecting("10.99.0.2")) != nil)
-        #expect(SeedMessages.serverReady == Messages.serverReady && SeedMessages.done == Messages.done)
+        #expect(try MessageTemplate(Messages.clientConnecting.template, values: values, normalizer: normalizer)
+            .match(Messages.clientConnecting.line(host: "10.99.0.2")) != nil)
+        #expect(SeedMessages.server.map(\.text) == [Messages.serverReady, Messages.serverStarting, Messages.serverFinishing, Messages.serverTime, Messages.serverAverage, Messages.done].map(\.template))
     }
 
     @Test func seedRulesAcceptFerrysServerAndCaptureTimes() {
         let outcome = matcher(SeedMessages.server).check(stdout: serverOutput(3, times: ["0.100", "0.200", "0.300"]))
         #expect(outcome.failure == nil)
-        #expect(outcome.captured[SeedMessages.timeRule] == [0.1, 0.2, 0.3])
-        #expect(outcome.captured[SeedMessages.averageRule] == [0.25])
+        #expect(outcome.captured[3] == [0.1, 0.2, 0.3])
+        #expect(outcome.captured[4] == [0.25])
     }
 
     @Test func wrongOrdinalIsNotAccepted() {
@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func onceMeansExactlyOnceAndBeforeTheEachBlock() {
-        let doubled = serverOutput(2) + [Messages.serverAverage("sample.txt", "1.000")]
+        let doubled = serverOutput(2) + [Messages.serverAverage.line(file: "sample.txt", ms: "1.000")]
         #expect(matcher(SeedMessages.server, repetitions: 2).check(stdout: doubled).failure?.reason
             == "expected exactly one line, found 2 (lines 8, 10)")
         var late = serverOutput(2)
@@ -85,13 +85,13 @@ import Testing
 
     @Test func curlyQuotesAndBlanksFold() {
         let lines = ["I am ready  for any client side request", "I am starting receiving file \u{201C}sample.txt\u{201D} for the 1st time"]
-        let rules = [MessageRule(.contains, "I am ready for any"), MessageRule(.each, SeedMessages.serverStarting)]
+        let rules = [MessageRule(.contains, "I am ready for any"), MessageRule(.each, Messages.serverStarting.template)]
         #expect(matcher(rules, repetitions: 1).check(stdout: lines).failure == nil)
     }
 
     @Test func looseMatchingIgnoresCaseAndQuotes() {
         let lines = ["i am starting receiving file sample.txt for the 1ST time"]
-        let rules = [MessageRule(.each, SeedMessages.serverStarting)]
+        let rules = [MessageRule(.each, Messages.serverStarting.template)]
         #expect(matcher(rules, repetitions: 1).check(stdout: lines).failure != nil)
         let loose = MatchOptions(ignoreCase: true, ignoreQuotes: true)
         #expect(matcher(rules, repetitions: 1, options: loose).check(stdout: lines).failure == nil)

@@ -1,3 +1,4 @@
+import FerryCore
 import FerryRunner
 import Foundation
 
@@ -20,7 +21,7 @@ public enum PairRun {
             arguments: pair.inServer([BuiltProducts.path("server")] + server), workingDirectory: workingDirectory)
         defer { serverProcess.stop() }
         let ready = serverProcess.output.waitForLine(until: Date().addingTimeInterval(20)) {
-            $0.stream == .stdout && $0.text == "I am ready for any client side request"
+            $0.stream == .stdout && $0.text == Messages.serverReady.text
         }
         guard ready else {
             throw PairRunError.serverNotReady(serverProcess.output.snapshot.map(\.text).joined(separator: "\n"))

@@ -37,7 +37,7 @@ struct DatagramReceiver {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
         defer { buffer.deallocate() }
 
-        context.sink.out(Messages.serverReady)
+        context.sink.out(Messages.serverReady.text)
         context.sink.flush()
         let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { staging.deallocate() }

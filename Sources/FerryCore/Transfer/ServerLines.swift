@@ -40,15 +40,15 @@ struct ServerLines {
     let sink: LineSink
 
     func starting(_ name: String, _ n: Int) {
-        sink.out(Messages.serverStarting(name, n))
+        sink.out(Messages.serverStarting.line(file: name, n: n))
     }
 
     /// Prints finishing, time, stored (and datagram counts) lines and any diagnostic.
     func finished(_ n: Int, _ outcome: Outcome, startedAt started: UInt64, peer: String) -> TransferRecord {
         let ms = MonotonicClock.milliseconds(from: started, to: MonotonicClock.now())
         let printedMs = Double(Formatting.microseconds(ofMilliseconds: ms)) / 1000
-        sink.out(Messages.serverFinishing(outcome.name, n))
-        sink.out(Messages.serverTime(outcome.name, n, Formatting.milliseconds(printedMs)))
+        sink.out(Messages.serverFinishing.line(file: outcome.name, n: n))
+        sink.out(Messages.serverTime.line(file: outcome.name, n: n, ms: Formatting.milliseconds(printedMs)))
         sink.out(Messages.serverStored(outcome.name, n, path: outcome.stored, verdict: outcome.status.description))
         if let counts = outcome.datagrams { sink.out(Messages.datagrams(outcome.name, n, counts)) }
         if let detail = outcome.detail {

@@ -26,7 +26,7 @@ struct StreamReceiver {
             byteCount: max(configuration.bufferSize, TransferHeader.fixedLength + TransferHeader.maximumNameLength), alignment: 16)
         defer { buffer.deallocate() }
 
-        sink.out(Messages.serverReady)
+        sink.out(Messages.serverReady.text)
         sink.flush()
         var records: [TransferRecord] = []
         records.reserveCapacity(configuration.count)

@@ -30,17 +30,17 @@ public final class TransferClient {
             : StreamSender(configuration: configuration, payload: payload)
         defer { sender.close() }
 
-        sink.out(Messages.clientConnecting(configuration.server.host))
+        sink.out(Messages.clientConnecting.line(host: configuration.server.host))
         sink.flush()
         var records: [TransferRecord] = []
         records.reserveCapacity(configuration.count)
         for n in stride(from: 1, through: configuration.count, by: 1) {
-            sink.out(Messages.clientSending(name, n))
+            sink.out(Messages.clientSending.line(file: name, n: n))
             let (started, outcome) = try sender.send(n)
             let ms = MonotonicClock.milliseconds(from: started, to: MonotonicClock.now())
             let printedMs = Double(Formatting.microseconds(ofMilliseconds: ms)) / 1000
-            sink.out(Messages.clientFinishing(name, n))
-            sink.out(Messages.clientTime(name, n, Formatting.milliseconds(printedMs)))
+            sink.out(Messages.clientFinishing.line(file: name, n: n))
+            sink.out(Messages.clientTime.line(file: name, n: n, ms: Formatting.milliseconds(printedMs)))
             sink.out(Messages.clientVerdict(name, n, verdict: outcome.words))
             records.append(TransferRecord(
                 n: n, ms: printedMs, bytes: size, verdict: outcome.status,
@@ -49,9 +49,9 @@ public final class TransferClient {
             sink.flush(ifOlderThan: 50_000_000)
         }
         let results = ResultsFile(role: "client", file: name, transfers: records)
-        sink.out(Messages.clientAverage(name, Formatting.milliseconds(results.summary.timing.averageMs)))
+        sink.out(Messages.clientAverage.line(file: name, ms: Formatting.milliseconds(results.summary.timing.averageMs)))
         if let path = configuration.jsonPath { try results.write(to: path) }
-        sink.out(Messages.done)
+        sink.out(Messages.done.text)
         sink.flush()
         let lost = records.filter { $0.verdict == nil }.count
         if lost > 0 && configuration.transport != .udp {

@@ -27,10 +27,10 @@ public final class TransferServer {
             ? try DatagramReceiver(context).run()
             : try StreamReceiver(context).run()
         let results = ResultsFile(role: "server", file: lastName, transfers: records)
-        sink.out(Messages.serverAverage(lastName, Formatting.milliseconds(results.summary.timing.averageMs)))
+        sink.out(Messages.serverAverage.line(file: lastName, ms: Formatting.milliseconds(results.summary.timing.averageMs)))
         sink.out(Messages.serverIncorrect(results.summary.incorrect, of: results.summary.count))
         if let path = configuration.jsonPath { try results.write(to: path) }
-        sink.out(Messages.done)
+        sink.out(Messages.done.text)
         sink.flush()
         return results
     }

@@ -30,15 +30,15 @@ struct CaseEvaluation {
         checks.append(messageCheck("server_messages", rules: serverRules, log: serverLog))
         if startedClient { checks.append(messageCheck("client_messages", rules: clientRules, log: clientLog)) }
         if expect.seed {
-            checks.append(averageCheck("server_average", log: serverLog, time: SeedMessages.serverTime, average: SeedMessages.serverAverage))
+            checks.append(averageCheck("server_average", log: serverLog, time: Messages.serverTime.template, average: Messages.serverAverage.template))
             if startedClient {
-                checks.append(averageCheck("client_average", log: clientLog, time: SeedMessages.clientTime, average: SeedMessages.clientAverage))
+                checks.append(averageCheck("client_average", log: clientLog, time: Messages.clientTime.template, average: Messages.clientAverage.template))
             }
         }
         checks.append(reportedIncorrectCheck(serverLog))
         checks.append(copiesCheck())
         if let budget = expect.maxAverageMs {
-            let average = self.average(clientLog, template: SeedMessages.clientAverage)
+            let average = self.average(clientLog, template: Messages.clientAverage.template)
             let shown = average.map { Formatting.milliseconds($0) } ?? "none printed"
             checks.append(Check(
                 name: "max_average_ms", passed: (average ?? .infinity) <= budget,
@@ -95,7 +95,7 @@ struct CaseEvaluation {
     }
 
     private func reportedIncorrectCheck(_ log: [CapturedLine]) -> Check {
-        let expression = try! NSRegularExpression(pattern: "Incorrect transfers: ([0-9]+) of ([0-9]+)")
+        let expression = try! NSRegularExpression(pattern: NSRegularExpression.escapedPattern(for: Messages.incorrectLabel) + "([0-9]+) of ([0-9]+)")
         for line in stdout(log) {
             let range = NSRange(line.startIndex..., in: line)
             guard let match = expression.firstMatch(in: line, range: range),

@@ -64,10 +64,10 @@ public struct CaseRunner {
             name: testCase.name, scenario: scenario.path, scenarioName: scenario.name, transport: testCase.transport.rawValue,
             bufferSize: testCase.bufferSize, repetitions: scenario.transfer.repetitions, isolation: hosts.mode.rawValue,
             checks: checks, incorrect: verified.incorrect, verified: verified,
-            serverTimes: evaluation.times(serverLog, template: SeedMessages.serverTime),
-            clientTimes: evaluation.times(clientLog, template: SeedMessages.clientTime),
-            serverAverage: evaluation.average(serverLog, template: SeedMessages.serverAverage),
-            clientAverage: evaluation.average(clientLog, template: SeedMessages.clientAverage),
+            serverTimes: evaluation.times(serverLog, template: Messages.serverTime.template),
+            clientTimes: evaluation.times(clientLog, template: Messages.clientTime.template),
+            serverAverage: evaluation.average(serverLog, template: Messages.serverAverage.template),
+            clientAverage: evaluation.average(clientLog, template: Messages.clientAverage.template),
             duration: Date().timeIntervalSince(started), folder: folder, serverLog: serverLog, clientLog: clientLog,
             droppedOutput: (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0),
             loss: testCase.loss, impairment: testCase.impairmentDescription,
@@ -146,7 +146,7 @@ public struct CaseRunner {
 
     /// nil when the server is ready; otherwise why not.
     private func waitUntilReady(_ server: ChildProcess, until deadline: Date, limitText: String) -> String? {
-        let readyLine = scenario.server.map { $0.ready } ?? SeedMessages.serverReady
+        let readyLine = scenario.server.map { $0.ready } ?? Messages.serverReady.text
         if let readyLine {
             let normalizer = LineNormalizer(testCase.expectations.match)
             let wanted = normalizer.normalize(readyLine)

@@ -1,39 +1,31 @@
-/// The assignment's required lines, as templates, exactly as Ferry's `server` and `client` print
-/// them (`Messages` in FerryCore; a unit test keeps the two in step).
+import FerryCore
+
+/// The runner's `messages: seed` checks: the assignment's required lines in order, each built from
+/// the `AssignmentLine` Ferry's own `server` and `client` print (`Messages` in FerryCore).
 public enum SeedMessages {
-    public static let serverReady = "I am ready for any client side request"
-    public static let serverStarting = "I am starting receiving file \"{file}\" for the {nth} time"
-    public static let serverFinishing = "I am finishing receiving file \"{file}\" for the {nth} time"
-    public static let serverTime = "The time used in millisecond to receive \"{file}\" for {nth} time is: {ms}"
-    public static let serverAverage = "The average time to receive file \"{file}\" in millisecond is: {ms}"
-    public static let clientConnecting = "I am connecting to server side: {server_ip}"
-    public static let clientSending = "I am sending file \"{file}\" for the {nth} time"
-    public static let clientFinishing = "I am finishing sending file \"{file}\" for the {nth} time"
-    public static let clientTime = "The time used in millisecond to send \"{file}\" for {nth} time is: {ms}"
-    public static let clientAverage = "The average time to send file \"{file}\" in millisecond is: {ms}"
-    public static let done = "I am done"
+    /// One required line: how often it must appear and the name of its check
+    /// (`server.lines.<name>`, `client.lines.<name>`).
+    public static func rule(_ kind: MessageRule.Kind, _ line: AssignmentLine, _ name: String) -> MessageRule {
+        MessageRule(kind, line.template, name: name)
+    }
 
-    /// The server's required lines in order.
+    /// The server's required lines in order (requirement 9).
     public static let server: [MessageRule] = [
-        MessageRule(.once, serverReady),
-        MessageRule(.each, serverStarting),
-        MessageRule(.each, serverFinishing),
-        MessageRule(.each, serverTime),
-        MessageRule(.once, serverAverage),
-        MessageRule(.contains, done),
+        rule(.once, Messages.serverReady, "ready"),
+        rule(.each, Messages.serverStarting, "starting"),
+        rule(.each, Messages.serverFinishing, "finishing"),
+        rule(.each, Messages.serverTime, "time"),
+        rule(.once, Messages.serverAverage, "average"),
+        rule(.contains, Messages.done, "done"),
     ]
 
-    /// The client's required lines in order.
+    /// The client's required lines in order (requirement 10).
     public static let client: [MessageRule] = [
-        MessageRule(.once, clientConnecting),
-        MessageRule(.each, clientSending),
-        MessageRule(.each, clientFinishing),
-        MessageRule(.each, clientTime),
-        MessageRule(.once, clientAverage),
-        MessageRule(.contains, done),
+        rule(.once, Messages.clientConnecting, "connecting"),
+        rule(.each, Messages.clientSending, "sending"),
+        rule(.each, Messages.clientFinishing, "finishing"),
+        rule(.each, Messages.clientTime, "time"),
+        rule(.once, Messages.clientAverage, "average"),
+        rule(.contains, Messages.done, "done"),
     ]
-
-    /// Indexes of the per-transfer time rule and the average rule in `server` and `client`.
-    public static let timeRule = 3
-    public static let averageRule = 4
 }

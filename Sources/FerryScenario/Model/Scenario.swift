@@ -219,12 +219,18 @@ public struct MessageRule: Sendable, Equatable {
 
     public var kind: Kind
     public var text: String
+    /// The last part of its check's name: `starting` in `server.lines.starting`, `2` in `server.messages.2`.
+    public var name: String?
+    /// Points for the entry; an `each` entry earns them in proportion to the transfers that have the line.
+    public var points: Double?
     /// Where it was written, for reports.
     public var mark: Mark?
 
-    public init(_ kind: Kind, _ text: String, mark: Mark? = nil) {
+    public init(_ kind: Kind, _ text: String, name: String? = nil, points: Double? = nil, mark: Mark? = nil) {
         self.kind = kind
         self.text = text
+        self.name = name
+        self.points = points
         self.mark = mark
     }
 }
