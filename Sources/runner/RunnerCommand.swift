@@ -32,9 +32,25 @@ struct RunnerCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Also print every check of every case.")
     var verbose = false
 
+    @Option(help: ArgumentHelp(
+        "Judge every immediate subfolder of this folder with the scenarios ({submission}, {submission_name}); writes scores.csv into the work folder.",
+        valueName: "folder"))
+    var submissions: String?
+
+    @Option(help: ArgumentHelp(
+        "Write a Gradescope-style results.json here; with --submissions, one per submission in the work folder.", valueName: "path"))
+    var score: String?
+
+    @Option(help: "Cases or submissions run at once, each in its own namespaces.")
+    var jobs = 1
+
+    @Flag(name: .customLong("judge-times"), help: "Judge timing budgets (max_average_ms) even with --jobs above 1.")
+    var judgeTimes = false
+
     func validate() throws {
         guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose exclude each other") }
         guard !files.isEmpty else { throw ValidationError("name at least one scenario file") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1 to 64, not \(jobs)") }
     }
 
     static func main() { CommandLineEntry.main(Self.self, ignoreBrokenPipes: false) }
@@ -49,8 +65,10 @@ struct RunnerCommand: ParsableCommand {
         }
         let options = RunOptions(
             workDirectory: workDir ?? Self.freshWorkDirectory(), keep: keep, binaries: ProcessSetup.binaryFolder(),
-            verbosity: quiet ? 0 : verbose ? 2 : 1)
-        let request = RunRequest(files: files, junitPath: reports.junit, jsonPath: reports.json, htmlPath: reports.html, options: options)
+            verbosity: quiet ? 0 : verbose ? 2 : 1, jobs: jobs, judgeTimes: judgeTimes)
+        let request = RunRequest(
+            files: files, junitPath: reports.junit, jsonPath: reports.json, htmlPath: reports.html, scorePath: score,
+            submissionsFolder: submissions, options: options)
         let status = Runner.execute(request, sink: StandardStreams())
         SignalWatcher.yieldToInterruption()
         NamespaceRegistry.shared.removeAll()

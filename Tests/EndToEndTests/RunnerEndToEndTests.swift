@@ -49,7 +49,7 @@ extension NamespaceSuites {
             let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
             let cases = try #require(report["cases"] as? [[String: Any]])
             #expect(cases.first?["passed"] as? Bool == true)
-            #expect((cases.first?["verified"] as? [String: Int])?["identical"] == 100)
+            #expect((cases.first?["verified"] as? [String: Any])?["identical"] as? Int == 100)
             #expect(FileManager.default.fileExists(atPath: junit))
         }
 
@@ -66,7 +66,7 @@ extension NamespaceSuites {
             #expect(output.status == .exited(1), "\(output.all)")
             #expect(output.stdout.contains { $0.hasPrefix("FAIL missing-line") })
             #expect(output.stdout.contains {
-                $0.contains("server_messages: missing line (\(path):5:12): expected \"The server says thank you\"")
+                $0.contains("FAIL server.messages.1: missing line (\(path):5:12): expected \"The server says thank you\"")
             }, "\(output.all)")
         }
 
@@ -107,17 +107,18 @@ extension NamespaceSuites {
                   store: received
                 client:
                   command: [python3, sender.py, "{server_ip}", "{port}", "{file_path}", "{repetitions}"]
+                  cwd: .
                 expect:
                   messages: none
                   server: ["I am done"]
                 """)
             let output = try runner([path, "--json", folder.file("liar.json")])
             #expect(output.status == .exited(1), "\(output.all)")
-            #expect(output.stdout.contains { $0.contains("server_incorrect_report: server reported 0 incorrect, the runner found 1 (differing: sample.2.txt)") },
+            #expect(output.stdout.contains { $0.contains("FAIL server.incorrect_report: server reported 0 incorrect, the runner found 1 (differing: sample.2.txt)") },
                     "\(output.all)")
             let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.file("liar.json")))) as? [String: Any])
-            let verified = (report["cases"] as? [[String: Any]])?.first?["verified"] as? [String: Int]
-            #expect(verified == ["identical": 2, "differing": 1, "missing": 0])
+            let verified = (report["cases"] as? [[String: Any]])?.first?["verified"] as? [String: Any]
+            #expect(verified?["identical"] as? Int == 2 && verified?["differing"] as? Int == 1 && verified?["missing"] as? Int == 0)
             // The runner never touches a store that is not its own.
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("received")).count == 3)
         }
@@ -147,7 +148,7 @@ extension NamespaceSuites {
             defer { ProcessTable.removeLeftovers(namespacesBefore: before, marker: marker) }
             let output = try runner([try hangingScenario(caseLimit: "2s")])
             #expect(output.status == .exited(1), "\(output.all)")
-            #expect(output.stdout.contains { $0.contains("timeout: the client was still running at the case limit of 2.0 s") }, "\(output.all)")
+            #expect(output.stdout.contains { $0.contains("FAIL time_limit: the client was still running at the case limit of 2.0 s") }, "\(output.all)")
             #expect(ProcessTable.eventually { ProcessTable.pids(containing: marker).isEmpty })
             #expect(ProcessTable.namespaces().subtracting(before).isEmpty)
         }

@@ -73,16 +73,19 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         }
         let server = try #require(first["server"] as? [String: Any])
         for key in ["average_ms", "min_ms", "median_ms", "p90_ms", "p99_ms", "max_ms"] { #expect(server[key] != nil, "missing \(key)") }
-        let verified = try #require(cases[1]["verified"] as? [String: Int])
-        #expect(verified == ["identical": 2, "differing": 1, "missing": 0])
+        let verified = try #require(cases[1]["verified"] as? [String: Any])
+        #expect(verified["identical"] as? Int == 2 && verified["differing"] as? Int == 1 && verified["missing"] as? Int == 0)
+        #expect(verified["extra"] as? [String] == [] && verified["problem"] is NSNull)
         #expect(cases[1]["passed"] as? Bool == false)
         let checks = try #require(first["checks"] as? [[String: Any]])
         #expect(checks.first?["name"] as? String == "server_exit")
+        #expect(checks.first?["status"] as? String == "passed")
+        #expect(checks.first?["points"] as? Double == 1 && checks.first?["score"] as? Double == 1)
     }
 
     @Test func terminalLinesSayPassOrFail() {
         #expect(TerminalReport.caseLine(results[0]) == "PASS a  tcp  buffer 4096  3 transfers  0 incorrect  client 0.300 ms  server 0.200 ms  (0.5 s)")
-        #expect(TerminalReport.failureLines(results[1]).first == "     server_messages: missing line for transfer 2: \"I am <done>\" & more")
+        #expect(TerminalReport.failureLines(results[1]).first == "     FAIL server_messages: missing line for transfer 2: \"I am <done>\" & more")
         #expect(TerminalReport.failureLines(results[0]).isEmpty)
         #expect(TerminalReport.summary(results) == "2 passed, 1 failed")
     }

@@ -96,7 +96,7 @@ import Testing
             == "x.yaml:2:9: 'file' file 'files/nope.txt' not found (looked for files/nope.txt)")  // folder prefix stripped
         #expect(headline(base + "network: {server_ip: 127.0.0.1}\n")
             == "x.yaml:3:22: 'server_ip' 127.0.0.1 is a loopback address: the transfer must use a real network address")
-        #expect(headline(base + "network: {isolation: docker}\n") == "x.yaml:3:22: 'isolation' must be auto, namespaces or host, not 'docker'")
+        #expect(headline(base + "network: {isolation: docker}\n") == "x.yaml:3:22: 'isolation' must be one of auto, namespaces, same_host, host, not 'docker'")
         #expect(headline(base + "  protocol: sctp\n") == "x.yaml:3:13: 'protocol' must be one of tcp, udp, rudp, not 'sctp'")
         #expect(headline(base + "expect:\n  server: [{each: 'file {fille} for the {nth} time'}]\n")
             == "x.yaml:4:19: unknown placeholder '{fille}' (did you mean '{file}'?)")

@@ -15,6 +15,8 @@ public enum Impairment {
         var directions: [(receiver: (String, String), sender: (String, String))] = []
         if toServer { directions.append(((pair.serverNamespace, pair.serverLink), (pair.clientNamespace, pair.clientLink))) }
         if toClient { directions.append(((pair.clientNamespace, pair.clientLink), (pair.serverNamespace, pair.serverLink))) }
+        // One shared namespace (same_host) has one path, loopback, for both directions.
+        if pair.isShared { directions = Array(directions.prefix(1)) }
         for (receiver, sender) in directions {
             if let loss = testCase.loss, loss > 0 {
                 try dropRandomly(percent: loss, namespace: receiver.0, link: receiver.1)

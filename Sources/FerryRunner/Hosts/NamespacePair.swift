@@ -2,12 +2,14 @@ import FerryCore
 import Foundation
 import Glibc
 
-/// Two network namespaces joined by a veth pair: the server host and the client host.
+/// Two network namespaces joined by a veth pair: the server host and the client host; or, for
+/// `same_host`, one namespace that is both (loopback up, the server's address on a dummy link).
 ///
 /// Each side gets its address as a host address (/32 or /128) with a route to the other side,
 /// so any two addresses of one family work, IPv4 or IPv6. Names carry a random token, so
 /// pairs of concurrent runs never collide. `remove()` kills whatever still runs inside and
-/// deletes both namespaces (the veth pair goes with them); it must be called exactly once.
+/// deletes the namespaces (the veth pair goes with them) and their hosts files; it must be
+/// called exactly once.
 public final class NamespacePair: @unchecked Sendable {
     /// The server side's namespace name, `ferry-<token>-srv`.
     public let serverNamespace: String
@@ -21,7 +23,12 @@ public final class NamespacePair: @unchecked Sendable {
     public let serverLink: String
     /// The client side's end of the veth pair.
     public let clientLink: String
+    /// True when both sides share one namespace (`same_host`).
+    public let isShared: Bool
     private var removed = false
+
+    /// The namespaces, once each.
+    public var namespaces: [String] { isShared ? [serverNamespace] : [serverNamespace, clientNamespace] }
 
     /// Creates both namespaces and the link between them.
     /// - Throws: `FerryRunError.environment` when a step fails (everything made so far is removed).
@@ -37,6 +44,7 @@ public final class NamespacePair: @unchecked Sendable {
         clientNamespace = "ferry-\(token)-cli"
         serverLink = "fy\(token)s"
         clientLink = "fy\(token)c"
+        isShared = false
         let isIPv6 = server.family == AF_INET6
         let hostPrefix = isIPv6 ? "/128" : "/32"
         let addressOptions = isIPv6 ? ["nodad"] : []
@@ -66,6 +74,56 @@ public final class NamespacePair: @unchecked Sendable {
         }
     }
 
+    /// Creates one namespace for both sides: loopback up, `address` on a dummy link.
+    /// - Throws: `FerryRunError.environment` when a step fails (everything made so far is removed).
+    public init(sharedAddress: String, token: String = NamespacePair.newToken()) throws {
+        let address = try SocketAddress(host: sharedAddress, port: 0)
+        serverAddress = address.host
+        clientAddress = address.host
+        serverNamespace = "ferry-\(token)-one"
+        clientNamespace = serverNamespace
+        serverLink = "lo"
+        clientLink = "lo"
+        isShared = true
+        let dummy = "fy\(token)d"
+        let isIPv6 = address.family == AF_INET6
+        let steps: [[String]] = [
+            ["ip", "netns", "add", serverNamespace],
+            ["ip", "-n", serverNamespace, "link", "set", "lo", "up"],
+            ["ip", "-n", serverNamespace, "link", "add", dummy, "type", "dummy"],
+            ["ip", "-n", serverNamespace, "addr", "add", serverAddress + (isIPv6 ? "/128" : "/32"), "dev", dummy]
+                + (isIPv6 ? ["nodad"] : []),
+            ["ip", "-n", serverNamespace, "link", "set", dummy, "up"],
+        ]
+        try NamespaceRegistry.shared.creating(self) {
+            do {
+                for step in steps { try Tool.run(step) }
+            } catch {
+                remove()
+                throw error
+            }
+        }
+    }
+
+    /// Writes the hosts file `ip netns exec` shows each namespace as `/etc/hosts`
+    /// (`/etc/netns/<namespace>/hosts`): localhost and `entries`. Removed with the namespaces.
+    public func writeHostsFile(_ entries: [(name: String, address: String)]) throws {
+        var text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        for entry in entries { text += "\(entry.address)\t\(entry.name)\n" }
+        for namespace in namespaces {
+            let folder = "\(Self.etcFolder)/\(namespace)"
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try text.write(toFile: "\(folder)/hosts", atomically: true, encoding: .utf8)
+            } catch {
+                throw FerryRunError.environment("network.hosts: cannot write \(folder)/hosts: \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Where `ip netns exec` finds per-namespace files.
+    static let etcFolder = "/etc/netns"
+
     deinit {
         assert(removed, "NamespacePair \(serverNamespace) leaked: remove() was never called")
     }
@@ -77,10 +135,22 @@ public final class NamespacePair: @unchecked Sendable {
         return String(repeating: "0", count: 6 - hex.count) + hex
     }
 
-    /// `arguments` wrapped to run inside the server's namespace.
-    public func inServer(_ arguments: [String]) -> [String] { ["ip", "netns", "exec", serverNamespace] + arguments }
-    /// `arguments` wrapped to run inside the client's namespace.
-    public func inClient(_ arguments: [String]) -> [String] { ["ip", "netns", "exec", clientNamespace] + arguments }
+    /// `arguments` wrapped to run inside the server's namespace, with host name `hostname` if given.
+    public func inServer(_ arguments: [String], hostname: String? = nil) -> [String] {
+        ["ip", "netns", "exec", serverNamespace] + Self.withHostname(hostname, arguments)
+    }
+    /// `arguments` wrapped to run inside the client's namespace, with host name `hostname` if given.
+    public func inClient(_ arguments: [String], hostname: String? = nil) -> [String] {
+        ["ip", "netns", "exec", clientNamespace] + Self.withHostname(hostname, arguments)
+    }
+
+    /// `arguments` run in a UTS namespace of their own whose host name is `hostname`: util-linux's
+    /// `unshare --uts`, then the name written to /proc (no `hostname` program needed).
+    static func withHostname(_ hostname: String?, _ arguments: [String]) -> [String] {
+        guard let hostname else { return arguments }
+        return ["unshare", "--uts", "--", "sh", "-c", "printf %s \"$0\" > /proc/sys/kernel/hostname && exec \"$@\"", hostname]
+            + arguments
+    }
 
     /// For a pair that was never made.
     fileprivate func markRemoved() { removed = true }
@@ -89,9 +159,10 @@ public final class NamespacePair: @unchecked Sendable {
     public func remove() {
         guard !removed else { return }
         removed = true
-        for namespace in [serverNamespace, clientNamespace] {
+        for namespace in namespaces {
             Self.killProcesses(in: namespace)
             _ = try? Tool.run(["ip", "netns", "del", namespace])
+            try? FileManager.default.removeItem(atPath: "\(Self.etcFolder)/\(namespace)")
         }
         NamespaceRegistry.shared.remove(self)
     }

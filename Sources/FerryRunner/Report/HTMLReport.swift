@@ -11,7 +11,8 @@ public enum HTMLReport {
             <style>
             body{font-family:system-ui,sans-serif;margin:2em;color:#222}
             table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}
-            td:first-child,th:first-child{text-align:left}.pass{color:#17803d}.fail{color:#b42318;font-weight:bold}
+            td:first-child,th:first-child{text-align:left}.pass{color:#17803d}.fail{color:#b42318;font-weight:bold}.skip{color:#6b7280}
+            td.detail{text-align:left;max-width:60em}pre{margin:.2em 0;white-space:pre-wrap;font-size:85%}
             figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}
             </style></head><body>
             <h1>Ferry run</h1>
@@ -31,9 +32,7 @@ public enum HTMLReport {
         html += "</table>\n"
         for result in results {
             html += "<h2 id=\"\(anchor(result))\">\(JUnitReport.escape(result.name))</h2>\n"
-            if let failure = result.firstFailure {
-                html += "<p class=\"fail\">\(JUnitReport.escape("\(failure.name): \(failure.detail)"))</p>\n"
-            }
+            html += checksTable(result)
             html += chart("client: ms per transfer", result.clientTimes, color: "#2563eb")
             html += chart("server: ms per transfer", result.serverTimes, color: "#d97706")
         }
@@ -63,5 +62,23 @@ public enum HTMLReport {
         }
         svg += "<text x=\"\(left)\" y=\"\(Int(height + 16))\" font-size=\"11\">transfer 1 … \(values.count)</text>"
         return svg + "</svg></figure>\n"
+    }
+
+    /// Every check of a case: status, name, points, detail and any quoted output.
+    static func checksTable(_ result: CaseResult) -> String {
+        var html = "<table class=\"checks\"><tr><th>check</th><th>result</th><th>points</th><th>detail</th></tr>\n"
+        for check in result.checks {
+            let (css, word) = switch check.status {
+            case .passed: ("pass", "pass")
+            case .failed: ("fail", "FAIL")
+            case .skipped: ("skip", "skipped")
+            }
+            html += "<tr><td>\(JUnitReport.escape(check.name))</td><td class=\"\(css)\">\(word)</td>"
+            html += "<td>\(ScoreReport.points(check.score))/\(ScoreReport.points(check.points))</td>"
+            html += "<td class=\"detail\">\(JUnitReport.escape(check.detail))"
+            if !check.context.isEmpty { html += "<pre>\(JUnitReport.escape(check.context.joined(separator: "\n")))</pre>" }
+            html += "</td></tr>\n"
+        }
+        return html + "</table>\n"
     }
 }

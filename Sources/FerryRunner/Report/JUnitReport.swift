@@ -1,8 +1,8 @@
 import FerryCore
 import Foundation
 
-/// The `--junit` report: a `<testsuite>` per scenario file, a `<testcase>` per case, the first
-/// failed check as `<failure>`, and both sides' output as `<system-out>`.
+/// The `--junit` report: a `<testsuite>` per scenario file, a `<testcase>` per case, one
+/// `<failure>` listing every failed check, and both sides' output as `<system-out>`.
 public enum JUnitReport {
     public static func render(_ results: [CaseResult]) -> String {
         var files: [String] = []
@@ -17,13 +17,17 @@ public enum JUnitReport {
             xml += "time=\"\(seconds(cases.map(\.duration).reduce(0, +)))\">\n"
             for result in cases {
                 xml += "    <testcase name=\"\(escape(result.name))\" classname=\"\(escape(file))\" time=\"\(seconds(result.duration))\">\n"
-                if let failure = result.firstFailure {
-                    let body = ([failure.detail] + failure.context).joined(separator: "\n")
-                    xml += "      <failure message=\"\(escape("\(failure.name): \(failure.detail)"))\" type=\"\(escape(failure.name))\">"
+                let failures = result.failures
+                if let first = failures.first {
+                    let message = failures.count == 1
+                        ? "\(first.name): \(first.detail)"
+                        : "\(failures.count) checks failed: \(failures.map(\.name).joined(separator: ", "))"
+                    let body = TerminalReport.failureLines(result).map { $0.trimmingPrefix("     ") }.joined(separator: "\n")
+                    xml += "      <failure message=\"\(escape(message))\" type=\"\(escape(failures.count == 1 ? first.name : "checks"))\">"
                     xml += "\(escape(body))</failure>\n"
                 }
                 let output = TerminalReport.caseLine(result) + "\n"
-                    + result.checks.map { "\($0.passed ? "ok  " : "FAIL") \($0.name): \($0.detail)" }.joined(separator: "\n")
+                    + result.checks.map { "\(TerminalReport.statusWord($0)) \($0.name): \($0.detail)" }.joined(separator: "\n")
                     + "\n--- server ---\n" + result.serverLog.map(\.text).joined(separator: "\n")
                     + "\n--- client ---\n" + result.clientLog.map(\.text).joined(separator: "\n")
                 xml += "      <system-out>\(escape(output))</system-out>\n"

@@ -1,7 +1,8 @@
 import FerryCore
 
-/// What the runner prints for people: one line per case, and for a failure the first failed
-/// check with expected vs. actual and the output around where it diverged.
+/// What the runner prints for people: one line per case, and for a failure every failed check
+/// with expected vs. actual and the output around where it diverged (or the side's last stderr
+/// lines), then one line naming the checks that were skipped because of them.
 public enum TerminalReport {
     /// `PASS tcp-100  tcp  buffer 1048576  100 transfers  0 incorrect  client 0.431 ms  server 0.398 ms  (1.2 s)`
     public static func caseLine(_ result: CaseResult) -> String {
@@ -13,16 +14,39 @@ public enum TerminalReport {
             + "(\(Formatting.fixed(result.duration, decimals: 1)) s)"
     }
 
+    /// The most context lines shown per failed check.
+    public static let contextLines = 5
+
     /// The lines explaining a failed case; empty for a passed one.
     public static func failureLines(_ result: CaseResult) -> [String] {
-        guard let failure = result.firstFailure else { return [] }
-        var lines = ["     \(failure.name): \(failure.detail)"]
-        if !failure.context.isEmpty {
-            lines.append("     output around there:")
-            lines += failure.context.map { "       \($0)" }
+        let failures = result.failures
+        guard !failures.isEmpty else { return [] }
+        var lines: [String] = []
+        for failure in failures {
+            lines.append("     FAIL \(failure.name): \(failure.detail)")
+            guard !failure.context.isEmpty else { continue }
+            let isStderr = failure.context.allSatisfy { $0.hasPrefix("stderr: ") }
+            lines.append(isStderr ? "          its last stderr lines:" : "          output around there:")
+            lines += failure.context.suffix(contextLines).map { "            \($0)" }
+        }
+        let skipped = result.checks.filter { $0.status == .skipped }
+        let reasons = Set(skipped.map(\.detail))
+        if !skipped.isEmpty && reasons.count == 1, let reason = reasons.first {
+            lines.append("     skipped \(skipped.count) checks: \(reason)")
+        } else if !skipped.isEmpty {
+            lines.append("     skipped: " + skipped.map { "\($0.name) (\($0.detail))" }.joined(separator: "; "))
         }
         lines.append("     logs and copies: \(result.folder)")
         return lines
+    }
+
+    /// `ok  `, `FAIL` or `skip` for one check.
+    public static func statusWord(_ check: Check) -> String {
+        switch check.status {
+        case .passed: "ok  "
+        case .failed: "FAIL"
+        case .skipped: "skip"
+        }
     }
 
     /// The closing summary line.

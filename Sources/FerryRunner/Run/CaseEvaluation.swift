@@ -2,86 +2,181 @@ import FerryCore
 import FerryScenario
 import Foundation
 
-/// Turns what the two sides printed and what the runner verified into checks.
+/// What happened while a case ran, as the evaluation needs it.
+struct CaseFacts {
+    /// Checks made while running: builds, starts, readiness, the time limit.
+    var runChecks: [Check] = []
+    var serverEnd: Termination?
+    var clientEnd: Termination?
+    var serverLog: [CapturedLine] = []
+    var clientLog: [CapturedLine] = []
+    /// Why the transfers never ran (a build failed, the server never became ready); nil when they did.
+    var blocker: String?
+    var verified: Verification
+    /// The connection counters, or why there are none.
+    var counts: Result<FlowCounters.Counts, FerryError>
+    /// The isolation used.
+    var mode: CaseHosts.Mode
+    /// Timing budgets are not judged (`--jobs` above 1 without `--judge-times`): why.
+    var timesNotJudged: String?
+    /// Bytes of output past the cap, both sides.
+    var droppedOutput = 0
+}
+
+/// Turns what the two sides printed and what the runner verified into checks: every check, in a
+/// fixed order, each passed, failed or skipped with the reason, each with its points.
 struct CaseEvaluation {
     let testCase: ScenarioCase
     let values: [String: String]
-    let verified: Verification
 
     private var scenario: Scenario { testCase.scenario }
     private var expect: Expectations { testCase.expectations }
     private var normalizer: LineNormalizer { LineNormalizer(expect.match) }
+    private var repetitions: Int { scenario.transfer.repetitions }
 
-    func checks(
-        serverEnd: Termination?, clientEnd: Termination?, serverLog: [CapturedLine], clientLog: [CapturedLine],
-        startedClient: Bool
-    ) -> [Check] {
-        var checks: [Check] = []
+    /// The most stderr lines quoted when a side failed.
+    static let quotedStderrLines = 8
+
+    func checks(_ facts: CaseFacts) -> [Check] {
+        var checks = facts.runChecks
+        let transfersRan = facts.blocker == nil
+        func judged(_ name: String, _ check: () -> Check) {
+            checks.append(transfersRan ? check() : .skipped(name, because: facts.blocker ?? ""))
+        }
+
         let expected = Termination.exited(expect.exitCode)
-        if let serverEnd {
-            checks.append(Check(name: "server_exit", passed: serverEnd == expected, detail: "expected \(expected), got \(serverEnd)"))
-        }
-        if startedClient {
-            let actual = clientEnd?.description ?? "no exit (stopped)"
-            checks.append(Check(name: "client_exit", passed: clientEnd == expected, detail: "expected \(expected), got \(actual)"))
-        }
-        let serverRules = (expect.seed ? SeedMessages.server : []) + expect.server
-        let clientRules = (expect.seed ? SeedMessages.client : []) + expect.client
-        checks.append(messageCheck("server_messages", rules: serverRules, log: serverLog))
-        if startedClient { checks.append(messageCheck("client_messages", rules: clientRules, log: clientLog)) }
-        if expect.seed {
-            checks.append(averageCheck("server_average", log: serverLog, time: Messages.serverTime.template, average: Messages.serverAverage.template))
-            if startedClient {
-                checks.append(averageCheck("client_average", log: clientLog, time: Messages.clientTime.template, average: Messages.clientAverage.template))
+        for (side, end, log) in [(CheckName.Side.client, facts.clientEnd, facts.clientLog), (.server, facts.serverEnd, facts.serverLog)] {
+            judged(CheckName.exit(side)) {
+                let actual = end?.description ?? "no exit (stopped)"
+                let passed = end == expected
+                return Check(
+                    name: CheckName.exit(side), passed: passed, detail: "expected \(expected), got \(actual)",
+                    context: passed ? [] : Self.lastStderr(log))
             }
         }
-        checks.append(reportedIncorrectCheck(serverLog))
-        checks.append(copiesCheck())
-        if let budget = expect.maxAverageMs {
-            let average = self.average(clientLog, template: Messages.clientAverage.template)
-            let shown = average.map { Formatting.milliseconds($0) } ?? "none printed"
-            checks.append(Check(
-                name: "max_average_ms", passed: (average ?? .infinity) <= budget,
-                detail: "client average at most \(budget) ms, got \(shown)"))
+        for side in [CheckName.Side.server, .client] {
+            let log = side == .server ? facts.serverLog : facts.clientLog
+            let rules = messageRules(side)
+            if transfersRan {
+                checks += messageChecks(side, rules: rules, log: log)
+            } else {
+                checks += rules.map { .skipped(checkName(side, $0), because: facts.blocker ?? "") }
+            }
         }
-        return checks
+        if expect.seed {
+            for side in [CheckName.Side.server, .client] {
+                let log = side == .server ? facts.serverLog : facts.clientLog
+                judged(CheckName.average(side)) { averageCheck(side, log: log) }
+            }
+        }
+        judged(CheckName.incorrectReport) { reportedIncorrectCheck(facts.serverLog, verified: facts.verified) }
+        judged(CheckName.copies) { copiesCheck(facts.verified) }
+        if testCase.transport == .tcp {
+            judged(CheckName.connections) { connectionsCheck(facts.counts) }
+        }
+        if facts.mode == .sameHost {
+            judged(CheckName.realAddress) { realAddressCheck(facts.counts) }
+        }
+        if let budget = expect.maxAverageMs {
+            if let reason = facts.timesNotJudged {
+                checks.append(.skipped(CheckName.maxAverage, because: reason))
+            } else {
+                judged(CheckName.maxAverage) {
+                    let average = self.average(facts.clientLog, template: Messages.clientAverage.template)
+                    let shown = average.map { Formatting.milliseconds($0) } ?? "none printed"
+                    return Check(
+                        name: CheckName.maxAverage, passed: (average ?? .infinity) <= budget,
+                        detail: "client average at most \(budget) ms, got \(shown)")
+                }
+            }
+        }
+        return assignPoints(checks)
+    }
+
+    // MARK: points
+
+    /// Points from `expect.points` and message entries' `points`; when the scenario gives none
+    /// anywhere, every check is worth 1.
+    private func assignPoints(_ checks: [Check]) -> [Check] {
+        let rulePoints = Dictionary(
+            (messageRules(.server).map { (checkName(.server, $0), $0.points) } + messageRules(.client).map { (checkName(.client, $0), $0.points) })
+                .compactMap { name, points in points.map { (name, $0) } },
+            uniquingKeysWith: { first, _ in first })
+        let anyPoints = !expect.points.isEmpty || !rulePoints.isEmpty
+        return checks.map { check in
+            var check = check
+            check.points = anyPoints ? (expect.points[check.name] ?? rulePoints[check.name] ?? 0) : 1
+            return check
+        }
+    }
+
+    // MARK: messages
+
+    /// A side's message rules: the seed lines (unless `messages: none`), then the scenario's own.
+    func messageRules(_ side: CheckName.Side) -> [MessageRule] {
+        (expect.seed ? SeedMessages.rules(side) : []) + (side == .server ? expect.server : expect.client)
+    }
+
+    /// `server.lines.starting` for a seed rule, `server.messages.2` for the scenario's own.
+    private func checkName(_ side: CheckName.Side, _ rule: MessageRule) -> String {
+        let seed = expect.seed && SeedMessages.rules(side).contains(rule)
+        let name = rule.name ?? "?"
+        return seed ? CheckName.lines(side, name) : CheckName.messages(side, name)
     }
 
     private func stdout(_ log: [CapturedLine]) -> [String] { log.filter { $0.stream == .stdout }.map(\.text) }
     private func stderr(_ log: [CapturedLine]) -> [String] { log.filter { $0.stream == .stderr }.map(\.text) }
 
-    private func messageCheck(_ name: String, rules: [MessageRule], log: [CapturedLine]) -> Check {
-        let lines = stdout(log)
-        let matcher = MessageMatcher(rules: rules, values: values, repetitions: scenario.transfer.repetitions, options: expect.match)
-        let outcome = matcher.check(stdout: lines, stderr: stderr(log))
-        guard let failure = outcome.failure else {
-            return Check(name: name, passed: true, detail: "\(rules.count) expected messages found in order")
-        }
-        let low = max(0, failure.position - 2)
-        let high = min(lines.count, failure.position + 3)
-        let context = (low..<high).map { "\($0 + 1): \(lines[$0])" }
-        let location = failure.rule.mark.map { " (\(scenario.path):\($0))" } ?? ""
-        return Check(
-            name: name, passed: false,
-            detail: "\(failure.reason)\(location): expected \"\(failure.expected)\"; stdout has \(lines.count) lines, "
-                + (failure.position < lines.count ? "search stopped at line \(failure.position + 1)" : "search reached the end"),
-            context: context)
+    /// The last stderr lines of a side that failed (a Python traceback), to quote.
+    static func lastStderr(_ log: [CapturedLine]) -> [String] {
+        log.filter { $0.stream == .stderr }.suffix(quotedStderrLines).map { "stderr: \($0.text)" }
     }
 
-    /// The `{ms}` figures of every line matching a seed time template.
+    private func messageChecks(_ side: CheckName.Side, rules: [MessageRule], log: [CapturedLine]) -> [Check] {
+        let lines = stdout(log)
+        let matcher = MessageMatcher(rules: rules, values: values, repetitions: repetitions, options: expect.match)
+        let outcome = matcher.check(stdout: lines, stderr: stderr(log))
+        return outcome.entries.map { entry in
+            let rule = rules[entry.index]
+            let name = checkName(side, rule)
+            let share = entry.required > 0 ? Double(entry.met) / Double(entry.required) : 0
+            guard let failure = entry.failure else {
+                let found = rule.kind == .each ? "found for all \(entry.required) transfers" : rule.kind == .absent ? "absent" : "found"
+                return Check(name: name, passed: true, detail: "\(Self.quoted(rule)) \(found)", share: 1)
+            }
+            let low = max(0, failure.position - 2)
+            let high = min(lines.count, failure.position + 3)
+            let context = (low..<high).map { "\($0 + 1): \(lines[$0])" }
+            let location = rule.mark.map { " (\(scenario.path):\($0))" } ?? ""
+            let count = rule.kind == .each ? "; \(entry.met) of \(entry.required) transfers have it" : ""
+            return Check(
+                name: name, passed: false,
+                detail: "\(failure.reason)\(location): expected \"\(failure.expected)\"\(count); stdout has \(lines.count) lines, "
+                    + (failure.position < lines.count ? "search stopped at line \(failure.position + 1)" : "search reached the end"),
+                context: context, share: rule.kind == .each ? share : 0)
+        }
+    }
+
+    private static func quoted(_ rule: MessageRule) -> String {
+        "\(rule.kind == .contains ? "" : "\(rule.kind.rawValue) ")\"\(rule.text)\""
+    }
+
+    /// The `{ms}` figures of every line matching a time template.
     func times(_ log: [CapturedLine], template: String) -> [Double] {
         guard let compiled = try? MessageTemplate(template, values: values, normalizer: normalizer) else { return [] }
         return stdout(log).compactMap { compiled.match(normalizer.normalize($0))?.ms }
     }
 
-    /// The `{ms}` figure of the first line matching a seed average template.
+    /// The `{ms}` figure of the first line matching an average template.
     func average(_ log: [CapturedLine], template: String) -> Double? {
         times(log, template: template).first
     }
 
-    private func averageCheck(_ name: String, log: [CapturedLine], time: String, average: String) -> Check {
-        let printed = times(log, template: time)
-        guard let stated = self.average(log, template: average) else {
+    private func averageCheck(_ side: CheckName.Side, log: [CapturedLine]) -> Check {
+        let name = CheckName.average(side)
+        let (time, average) = side == .server ? (Messages.serverTime, Messages.serverAverage) : (Messages.clientTime, Messages.clientAverage)
+        let printed = times(log, template: time.template)
+        guard let stated = self.average(log, template: average.template) else {
             return Check(name: name, passed: false, detail: "no average line printed")
         }
         guard !printed.isEmpty else {
@@ -94,7 +189,9 @@ struct CaseEvaluation {
             detail: "printed average \(Formatting.milliseconds(stated)) ms, mean of the \(printed.count) printed times \(Formatting.fixed(mean, decimals: 4)) ms")
     }
 
-    private func reportedIncorrectCheck(_ log: [CapturedLine]) -> Check {
+    // MARK: copies and connections
+
+    private func reportedIncorrectCheck(_ log: [CapturedLine], verified: Verification) -> Check {
         let expression = try! NSRegularExpression(pattern: NSRegularExpression.escapedPattern(for: Messages.incorrectLabel) + "([0-9]+) of ([0-9]+)")
         for line in stdout(log) {
             let range = NSRange(line.startIndex..., in: line)
@@ -103,32 +200,59 @@ struct CaseEvaluation {
             else { continue }
             let files = verified.differingFiles.isEmpty ? "" : " (differing: \(verified.differingFiles.prefix(5).joined(separator: ", ")))"
             return Check(
-                name: "server_incorrect_report", passed: reported == verified.incorrect,
+                name: CheckName.incorrectReport, passed: reported == verified.incorrect,
                 detail: "server reported \(reported) incorrect, the runner found \(verified.incorrect)\(files)")
         }
-        return Check(name: "server_incorrect_report", passed: true, detail: "the server prints no incorrect count")
+        return Check(name: CheckName.incorrectReport, passed: true, detail: "the server prints no incorrect count")
     }
 
-    private func copiesCheck() -> Check {
-        let repetitions = scenario.transfer.repetitions
+    private func copiesCheck(_ verified: Verification) -> Check {
+        if let problem = verified.problem {
+            return Check(name: CheckName.copies, passed: false, detail: "the copies could not be verified: \(problem)")
+        }
         let allowed: Int
-        let limit: String
+        var limits: String
         if let rate = expect.maxErrorRate {
             allowed = Int((rate * Double(repetitions) / 100).rounded(.down))
-            limit = "error rate at most \(Formatting.fixed(rate, decimals: 2))%"
+            limits = "error rate at most \(Formatting.fixed(rate, decimals: 2))%"
         } else {
             allowed = expect.maxIncorrect ?? 0
-            limit = "at most \(allowed) incorrect"
+            limits = "at most \(allowed) incorrect"
         }
-        var limits = limit
         var passed = verified.incorrect <= allowed
         if let minimum = expect.minIncorrect {
             limits += ", at least \(minimum) incorrect"
             passed = passed && verified.incorrect >= minimum
         }
         let files = verified.differingFiles.isEmpty ? "" : "; differing: \(verified.differingFiles.prefix(5).joined(separator: ", "))"
+        let extra = verified.extraFiles.isEmpty
+            ? "" : "; \(verified.extraFiles.count) extra (not counted): \(verified.extraFiles.prefix(5).joined(separator: ", "))"
         return Check(
-            name: "copies", passed: passed,
-            detail: "\(verified.identical) identical, \(verified.differing) differing, \(verified.missing) missing of \(repetitions) (\(limits))\(files)")
+            name: CheckName.copies, passed: passed,
+            detail: "\(verified.identical) identical, \(verified.differing) differing, \(verified.missing) missing of \(repetitions) (\(limits))\(files)\(extra)",
+            share: Double(verified.identical) / Double(max(repetitions, 1)))
+    }
+
+    private func connectionsCheck(_ counts: Result<FlowCounters.Counts, FerryError>) -> Check {
+        switch counts {
+        case .failure(let why):
+            return .skipped(CheckName.connections, because: why.message)
+        case .success(let counts):
+            return Check(
+                name: CheckName.connections, passed: counts.connections >= repetitions,
+                detail: "\(counts.connections) TCP connections accepted for \(repetitions) transfers (one per transfer: non-persistent connections)")
+        }
+    }
+
+    private func realAddressCheck(_ counts: Result<FlowCounters.Counts, FerryError>) -> Check {
+        switch counts {
+        case .failure(let why):
+            return .skipped(CheckName.realAddress, because: why.message)
+        case .success(let counts):
+            let serverIP = values["server_ip"] ?? "the server's address"
+            return Check(
+                name: CheckName.realAddress, passed: counts.toLoopback == 0 && counts.toServerAddress > 0,
+                detail: "\(counts.toServerAddress) connections to \(serverIP), \(counts.toLoopback) to loopback (the assignment forbids loopback)")
+        }
     }
 }

@@ -1,28 +1,36 @@
 import FerryCore
 import FerryScenario
 
-/// Where the two sides of a case run: in a namespace pair, or both on this machine.
+/// Where the two sides of a case run: in a namespace pair, in one shared namespace, or both on
+/// this machine.
 public final class CaseHosts {
     /// The isolation actually used.
-    public enum Mode: String, Sendable { case namespaces, host }
+    public enum Mode: String, Sendable {
+        case namespaces
+        case sameHost = "same_host"
+        case host
+    }
 
     public let mode: Mode
     public let serverIP: String
     public let clientIP: String
-    /// The namespace pair in namespace mode.
+    /// The namespaces in namespace and same-host mode.
     public let pair: NamespacePair?
+    private let serverHostname: String?
+    private let clientHostname: String?
 
-    /// Makes the hosts for one case.
-    public init(mode: Mode, network: NetworkSpec) throws {
+    /// Makes the hosts for one case; `values` fill in placeholders of `network.hosts`.
+    public init(mode: Mode, network: NetworkSpec, values: [String: String] = [:]) throws {
         self.mode = mode
+        serverHostname = network.serverHostname
+        clientHostname = network.clientHostname
+        let server = network.serverIP.flatMap { $0 == "auto" ? nil : $0 } ?? "10.99.0.2"
         switch mode {
         case .namespaces:
-            let server = network.serverIP.flatMap { $0 == "auto" ? nil : $0 } ?? "10.99.0.2"
             let client = network.clientIP ?? (server.contains(":") ? "fd00:99::1" : "10.99.0.1")
-            let pair = try NamespacePair(serverAddress: server, clientAddress: client)
-            self.pair = pair
-            serverIP = pair.serverAddress
-            clientIP = pair.clientAddress
+            pair = try NamespacePair(serverAddress: server, clientAddress: client)
+        case .sameHost:
+            pair = try NamespacePair(sharedAddress: server)
         case .host:
             let requested = network.serverIP ?? "auto"
             do {
@@ -32,24 +40,43 @@ public final class CaseHosts {
             }
             clientIP = serverIP
             pair = nil
+            return
+        }
+        serverIP = pair!.serverAddress
+        clientIP = pair!.clientAddress
+        if !network.hosts.isEmpty {
+            var filled = values
+            filled["server_ip"] = serverIP
+            filled["client_ip"] = clientIP
+            do {
+                try pair!.writeHostsFile(network.hosts.map { ($0.name, Placeholders.expand($0.address, with: filled)) })
+            } catch {
+                pair!.remove()
+                throw error
+            }
         }
     }
 
     /// The server's command, wrapped to run on the server host.
-    public func onServer(_ arguments: [String]) -> [String] { pair?.inServer(arguments) ?? arguments }
+    public func onServer(_ arguments: [String]) -> [String] {
+        pair?.inServer(arguments, hostname: serverHostname) ?? arguments
+    }
     /// The client's command, wrapped to run on the client host.
-    public func onClient(_ arguments: [String]) -> [String] { pair?.inClient(arguments) ?? arguments }
+    public func onClient(_ arguments: [String]) -> [String] {
+        pair?.inClient(arguments, hostname: clientHostname) ?? arguments
+    }
 
     /// Removes the namespaces (killing what still runs in them). Call once.
     public func remove() { pair?.remove() }
 
-    /// Chooses the isolation for a scenario. `namespaces` without privileges is an environment error.
+    /// Chooses the isolation for a scenario. `namespaces` and `same_host` without privileges are
+    /// an environment error.
     /// - Returns: the mode and a note saying why, printed by the runner.
     public static func choose(_ requested: Isolation, unavailableReason: String?) throws -> (Mode, String) {
         switch requested {
-        case .namespaces:
-            if let unavailableReason { throw FerryRunError.environment("isolation: namespaces: \(unavailableReason)") }
-            return (.namespaces, "namespaces")
+        case .namespaces, .sameHost:
+            if let unavailableReason { throw FerryRunError.environment("isolation: \(requested.rawValue): \(unavailableReason)") }
+            return requested == .sameHost ? (.sameHost, "same_host") : (.namespaces, "namespaces")
         case .host:
             return (.host, "host")
         case .auto:

@@ -2,29 +2,53 @@ import FerryCore
 import FerryScenario
 import Foundation
 
-/// Runs one case: makes the hosts, starts the server, waits until it is ready, starts the client,
-/// waits for both within the case's time limit, verifies the copies and checks everything.
-public struct CaseRunner {
+/// One submission of `--submissions`: a folder judged by the scenario.
+public struct Submission: Sendable, Equatable {
+    /// The folder's name (`alice`).
+    public var name: String
+    /// The folder's absolute path.
+    public var path: String
+
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
+}
+
+/// Runs one case: makes the hosts, prepares each side's folder (source, files, build), starts the
+/// server, waits until it is ready, starts the client, waits for both within the case's time
+/// limit, verifies the copies and judges every check.
+public struct CaseRunner: Sendable {
     public let testCase: ScenarioCase
     public let mode: CaseHosts.Mode
     public let options: RunOptions
+    /// The submission judged, with `--submissions`.
+    public let submission: Submission?
     /// How long the server may take to exit after the client finished.
     public static let serverExitGrace: TimeInterval = 10
 
-    public init(testCase: ScenarioCase, mode: CaseHosts.Mode, options: RunOptions) {
+    public init(testCase: ScenarioCase, mode: CaseHosts.Mode, options: RunOptions, submission: Submission? = nil) {
         self.testCase = testCase
         self.mode = mode
         self.options = options
+        self.submission = submission
     }
 
     private var scenario: Scenario { testCase.scenario }
 
+    /// The case's folder: `<work>/<case>`, or `<work>/<submission>/<case>`.
+    public var folder: String {
+        let base = submission.map { "\(options.workDirectory)/\(Self.folderName($0.name))" } ?? options.workDirectory
+        return "\(base)/\(Self.folderName(testCase.name))"
+    }
+
     /// Runs the case. Throws only when the environment cannot run it (the hosts cannot be made).
     public func run() throws -> CaseResult {
         let started = Date()
-        let folder = "\(options.workDirectory)/\(Self.folderName(testCase.name))"
+        let folder = self.folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let hosts = try CaseHosts(mode: mode, network: scenario.network)
+        var values = baseValues()
+        let hosts = try CaseHosts(mode: mode, network: scenario.network, values: values)
         defer { hosts.remove() }
         if scenario.network.impair != nil {
             guard let pair = hosts.pair else {
@@ -32,71 +56,143 @@ public struct CaseRunner {
             }
             try Impairment.apply(testCase, to: pair)
         }
+        values["server_ip"] = hosts.serverIP
+        values["client_ip"] = hosts.clientIP
+        let counts = flowCounters(hosts)
 
-        let serverSpec = scenario.server
-        let serverFolder = serverSpec?.cwd ?? folder
-        let store = serverSpec == nil ? "\(folder)/received" : Self.resolve(serverSpec?.store ?? "received", in: serverFolder)
-        let values = placeholderValues(hosts: hosts, store: store)
-        let serverCommand = (serverSpec?.command ?? ownServerCommand(folder: folder)).map { Placeholders.expand($0, with: values) }
+        let deadline = started.addingTimeInterval(scenario.timeouts.caseLimit)
+        var facts = CaseFacts(verified: .unverified(scenario.transfer.repetitions, because: "not run"), counts: .failure(FerryError("not run")), mode: hosts.mode)
+        if options.jobs > 1 && !options.judgeTimes {
+            facts.timesNotJudged = "timing budgets are not judged with --jobs \(options.jobs) (cases share the CPU); add --judge-times to judge them"
+        }
+
+        // Each side's folder, store and command.
+        let scenarioFolder = URL(fileURLWithPath: scenario.path).deletingLastPathComponent().standardizedFileURL.path
+        var serverSide = scenario.server.map { SideWorkspace(side: .server, spec: $0, caseFolder: folder) }
+        var clientSide = scenario.client.map { SideWorkspace(side: .client, spec: $0, caseFolder: folder) }
+        let serverFolder = serverSide?.folder ?? folder
+        let storeSpec = scenario.server == nil ? StoreSpec.folder("\(folder)/received") : (scenario.server?.store ?? .folder("received"))
+        let storeFolder = Self.resolve(Placeholders.expand(storeSpec.folder, with: values), in: serverFolder)
+        values["store"] = storeFolder
+        let serverEnvironment = Self.environment(scenario.server)
+        let clientEnvironment = Self.environment(scenario.client)
+
+        if let spec = scenario.server, var side = serverSide {
+            let prepared = side.prepare(
+                spec, scenarioFolder: scenarioFolder, values: values, store: storeSpec, deadline: deadline, environment: serverEnvironment)
+            facts.runChecks += prepared.checks
+            serverSide = side
+            if !prepared.ready { facts.blocker = prepared.checks.last.map { "\($0.name) failed" } }
+        }
+        if let spec = scenario.client, var side = clientSide {
+            let prepared = side.prepare(
+                spec, scenarioFolder: scenarioFolder, values: values, store: nil, deadline: deadline, environment: clientEnvironment)
+            facts.runChecks += prepared.checks
+            clientSide = side
+            if !prepared.ready && facts.blocker == nil { facts.blocker = prepared.checks.last.map { "\($0.name) failed" } }
+        }
+        let serverCommand = (scenario.server?.command ?? ownServerCommand(folder: folder)).map { Placeholders.expand($0, with: values) }
         let clientCommand = (scenario.client?.command ?? ownClientCommand(folder: folder)).map { Placeholders.expand($0, with: values) }
 
-        var verifier = CopyVerifier(store: store)
+        var verifier = CopyVerifier(location: CopyLocation(
+            folder: storeFolder, namePattern: storeSpec.namePattern, counterBase: testCase.expectations.match.counterBase,
+            fixtures: serverSide?.fixtures ?? []))
         verifier.snapshot()
-        let deadline = started.addingTimeInterval(scenario.timeouts.caseLimit)
-        var checks: [Check] = []
-        let sides = try runSides(
-            hosts: hosts, serverCommand: serverCommand, clientCommand: clientCommand, serverFolder: serverFolder,
-            deadline: deadline, checks: &checks)
 
-        let serverLog = sides.server?.output.snapshot ?? []
-        let clientLog = sides.client?.output.snapshot ?? []
-        Self.writeLog(serverLog, to: "\(folder)/server.log", command: serverCommand)
-        Self.writeLog(clientLog, to: "\(folder)/client.log", command: clientCommand)
+        if facts.blocker == nil {
+            let sides = runSides(
+                hosts: hosts, serverCommand: serverCommand, clientCommand: clientCommand, serverFolder: serverFolder,
+                clientFolder: clientSide?.folder ?? folder, environments: (serverEnvironment, clientEnvironment), deadline: deadline)
+            facts.runChecks += sides.checks
+            facts.blocker = sides.blocker
+            facts.serverEnd = sides.serverEnd
+            facts.clientEnd = sides.clientEnd
+            facts.serverLog = sides.server?.output.snapshot ?? []
+            facts.clientLog = sides.client?.output.snapshot ?? []
+            facts.droppedOutput = (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0)
+        }
+        // Every case lists the same checks: those that did not get to run are skipped, with why.
+        for name in Self.runCheckNames where !facts.runChecks.contains(where: { $0.name == name }) {
+            facts.runChecks.append(.skipped(name, because: facts.blocker ?? "not run"))
+        }
+        Self.writeLog(facts.serverLog, to: "\(folder)/server.log", command: serverCommand)
+        Self.writeLog(facts.clientLog, to: "\(folder)/client.log", command: clientCommand)
 
-        let verified = (try? verifier.verify(standard: scenario.transfer.standard, expected: scenario.transfer.repetitions))
-            ?? Verification(identical: 0, differing: 0, missing: scenario.transfer.repetitions)
-        let evaluation = CaseEvaluation(testCase: testCase, values: values, verified: verified)
-        checks += evaluation.checks(
-            serverEnd: sides.serverEnd, clientEnd: sides.clientEnd, serverLog: serverLog, clientLog: clientLog,
-            startedClient: sides.client != nil)
+        do {
+            facts.verified = try verifier.verify(standard: scenario.transfer.standard, expected: scenario.transfer.repetitions)
+        } catch {
+            facts.verified = .unverified(scenario.transfer.repetitions, because: "\(scenario.transfer.standard): \(error)")
+        }
+        if let counter = try? counts.get() {
+            facts.counts = counter.read().map { .success($0) } ?? .failure(FerryError("the connection counters could not be read"))
+        } else if case .failure(let why) = counts {
+            facts.counts = .failure(why)
+        }
+        let evaluation = CaseEvaluation(testCase: testCase, values: values)
+        let checks = evaluation.checks(facts)
 
         var result = CaseResult(
             name: testCase.name, scenario: scenario.path, scenarioName: scenario.name, transport: testCase.transport.rawValue,
             bufferSize: testCase.bufferSize, repetitions: scenario.transfer.repetitions, isolation: hosts.mode.rawValue,
-            checks: checks, incorrect: verified.incorrect, verified: verified,
-            serverTimes: evaluation.times(serverLog, template: Messages.serverTime.template),
-            clientTimes: evaluation.times(clientLog, template: Messages.clientTime.template),
-            serverAverage: evaluation.average(serverLog, template: Messages.serverAverage.template),
-            clientAverage: evaluation.average(clientLog, template: Messages.clientAverage.template),
-            duration: Date().timeIntervalSince(started), folder: folder, serverLog: serverLog, clientLog: clientLog,
-            droppedOutput: (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0),
-            loss: testCase.loss, impairment: testCase.impairmentDescription,
-            datagramsLost: serverSpec == nil ? Self.datagramsLost(in: "\(folder)/server.json") : nil)
-        if result.passed && !options.keep && serverSpec == nil {
-            try? FileManager.default.removeItem(atPath: store)
+            checks: checks, incorrect: facts.verified.incorrect, verified: facts.verified,
+            serverTimes: evaluation.times(facts.serverLog, template: Messages.serverTime.template),
+            clientTimes: evaluation.times(facts.clientLog, template: Messages.clientTime.template),
+            serverAverage: evaluation.average(facts.serverLog, template: Messages.serverAverage.template),
+            clientAverage: evaluation.average(facts.clientLog, template: Messages.clientAverage.template),
+            duration: Date().timeIntervalSince(started), folder: folder, serverLog: facts.serverLog, clientLog: facts.clientLog,
+            droppedOutput: facts.droppedOutput, loss: testCase.loss, impairment: testCase.impairmentDescription,
+            datagramsLost: scenario.server == nil ? Self.datagramsLost(in: "\(folder)/server.json") : nil)
+        result.submission = submission?.name
+        if result.passed && !options.keep && scenario.server == nil {
+            try? FileManager.default.removeItem(atPath: storeFolder)
         }
         result.duration = Date().timeIntervalSince(started)
         return result
     }
 
+    /// Connection counters in the server's namespace; why not, in host isolation.
+    private func flowCounters(_ hosts: CaseHosts) -> Result<FlowCounters, FerryError> {
+        guard let pair = hosts.pair else {
+            return .failure(FerryError("counting connections needs namespace isolation; this case runs on this machine's own network"))
+        }
+        do {
+            return .success(try FlowCounters(namespace: pair.serverNamespace, port: scenario.transfer.port, serverIP: hosts.serverIP))
+        } catch {
+            return .failure(FerryError("\(error)"))
+        }
+    }
+
+    /// The checks made while running the sides, in order.
+    static let runCheckNames = [CheckName.start(.server), CheckName.serverReady, CheckName.start(.client), CheckName.timeLimit]
+
+    private static func environment(_ spec: CommandSpec?) -> [String: String] {
+        var environment = ["PYTHONUNBUFFERED": "1"]
+        environment.merge(spec?.environment ?? [:]) { $1 }
+        return environment
+    }
+
+    /// The children of a case and what running them showed.
     private struct Sides {
         var server: ChildProcess?
         var client: ChildProcess?
         var serverEnd: Termination?
         var clientEnd: Termination?
+        var checks: [Check] = []
+        /// Why the transfers did not run, if they did not.
+        var blocker: String?
     }
 
     private func runSides(
-        hosts: CaseHosts, serverCommand: [String], clientCommand: [String], serverFolder: String, deadline: Date,
-        checks: inout [Check]
-    ) throws -> Sides {
+        hosts: CaseHosts, serverCommand: [String], clientCommand: [String], serverFolder: String, clientFolder: String,
+        environments: ([String: String], [String: String]), deadline: Date
+    ) -> Sides {
         var sides = Sides()
-        var environment = ["PYTHONUNBUFFERED": "1"]
-        environment.merge(scenario.server?.environment ?? [:]) { $1 }
         do {
-            sides.server = try ChildProcess(arguments: hosts.onServer(serverCommand), environment: environment, workingDirectory: serverFolder)
+            sides.server = try ChildProcess(arguments: hosts.onServer(serverCommand), environment: environments.0, workingDirectory: serverFolder)
+            sides.checks.append(Check(name: CheckName.start(.server), passed: true, detail: "started"))
         } catch {
-            checks.append(Check(name: "server_start", passed: false, detail: "\(error)"))
+            sides.checks.append(Check(name: CheckName.start(.server), passed: false, detail: "\(error)"))
+            sides.blocker = "the server did not start"
             return sides
         }
         guard let server = sides.server else { return sides }
@@ -106,20 +202,22 @@ public struct CaseRunner {
             ? "within \(Formatting.fixed(scenario.timeouts.ready, decimals: 1)) s"
             : "within the case limit of \(Formatting.fixed(scenario.timeouts.caseLimit, decimals: 1)) s"
         if let problem = waitUntilReady(server, until: min(deadline, readyLimit), limitText: limitText) {
-            checks.append(Check(name: "server_ready", passed: false, detail: problem))
             sides.serverEnd = server.stop()
+            sides.checks.append(Check(
+                name: CheckName.serverReady, passed: false, detail: problem,
+                context: CaseEvaluation.lastStderr(server.output.snapshot)))
+            sides.blocker = "the server never became ready"
             return sides
         }
-        checks.append(Check(name: "server_ready", passed: true, detail: "ready"))
+        sides.checks.append(Check(name: CheckName.serverReady, passed: true, detail: "ready"))
 
-        var clientEnvironment = ["PYTHONUNBUFFERED": "1"]
-        clientEnvironment.merge(scenario.client?.environment ?? [:]) { $1 }
-        let clientFolder = scenario.client?.cwd ?? (scenario.server == nil ? serverFolder : FileManager.default.currentDirectoryPath)
         do {
-            sides.client = try ChildProcess(arguments: hosts.onClient(clientCommand), environment: clientEnvironment, workingDirectory: clientFolder)
+            sides.client = try ChildProcess(arguments: hosts.onClient(clientCommand), environment: environments.1, workingDirectory: clientFolder)
+            sides.checks.append(Check(name: CheckName.start(.client), passed: true, detail: "started"))
         } catch {
-            checks.append(Check(name: "client_start", passed: false, detail: "\(error)"))
+            sides.checks.append(Check(name: CheckName.start(.client), passed: false, detail: "\(error)"))
             sides.serverEnd = server.stop()
+            sides.blocker = "the client did not start"
             return sides
         }
         guard let client = sides.client else { return sides }
@@ -129,16 +227,14 @@ public struct CaseRunner {
             sides.serverEnd = server.wait(until: min(deadline, Date().addingTimeInterval(Self.serverExitGrace)))
         }
         let limit = Formatting.fixed(scenario.timeouts.caseLimit, decimals: 1)
+        let detail: String?
         switch (sides.clientEnd, sides.serverEnd) {
-        case (nil, _):
-            checks.append(Check(name: "timeout", passed: false, detail: "the client was still running at the case limit of \(limit) s; both sides were stopped"))
-        case (_, nil) where Date() >= deadline:
-            checks.append(Check(name: "timeout", passed: false, detail: "the server was still running at the case limit of \(limit) s; it was stopped"))
-        case (_, nil):
-            checks.append(Check(name: "timeout", passed: false, detail: "the server did not exit within \(Int(Self.serverExitGrace)) s after the client finished; it was stopped"))
-        default:
-            checks.append(Check(name: "timeout", passed: true, detail: "finished within \(limit) s"))
+        case (nil, _): detail = "the client was still running at the case limit of \(limit) s; both sides were stopped"
+        case (_, nil) where Date() >= deadline: detail = "the server was still running at the case limit of \(limit) s; it was stopped"
+        case (_, nil): detail = "the server did not exit within \(Int(Self.serverExitGrace)) s after the client finished; it was stopped"
+        default: detail = nil
         }
+        sides.checks.append(Check(name: CheckName.timeLimit, passed: detail == nil, detail: detail ?? "finished within \(limit) s"))
         if sides.clientEnd == nil { sides.clientEnd = client.stop() }
         if sides.serverEnd == nil { _ = server.stop() }
         return sides
@@ -162,13 +258,19 @@ public struct CaseRunner {
         return "the server did not listen on port \(scenario.transfer.port) \(limitText)"
     }
 
-    private func placeholderValues(hosts: CaseHosts, store: String) -> [String: String] {
-        [
-            "server_ip": hosts.serverIP, "client_ip": hosts.clientIP, "port": String(scenario.transfer.port),
+    /// Placeholder values known before the hosts are made.
+    private func baseValues() -> [String: String] {
+        var values = [
+            "port": String(scenario.transfer.port),
             "file": URL(fileURLWithPath: scenario.transfer.file).lastPathComponent, "file_path": scenario.transfer.file,
             "standard_path": scenario.transfer.standard, "repetitions": String(scenario.transfer.repetitions),
-            "buffer_size": String(testCase.bufferSize), "store": store, "protocol": testCase.transport.rawValue,
+            "buffer_size": String(testCase.bufferSize), "protocol": testCase.transport.rawValue,
         ]
+        if let submission {
+            values["submission"] = submission.path
+            values["submission_name"] = submission.name
+        }
+        return values
     }
 
     private func ownServerCommand(folder: String) -> [String] {
@@ -203,7 +305,7 @@ public struct CaseRunner {
             }
         }
         while result.hasSuffix("-") { result.removeLast() }
-        return result.isEmpty ? "case" : result
+        return result.isEmpty || result.allSatisfy({ $0 == "." }) ? "case" : result
     }
 
     static func resolve(_ path: String, in folder: String) -> String {

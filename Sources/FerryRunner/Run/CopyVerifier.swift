@@ -8,14 +8,20 @@ public struct Verification: Codable, Equatable, Sendable {
     public var missing: Int
     /// The differing copies' names.
     public var differingFiles: [String]
+    /// New files beyond the expected copies: reported, never counted as copies.
+    public var extraFiles: [String]
+    /// Why the copies could not be verified at all (the standard cannot be read); nil when they were.
+    public var problem: String?
 
-    enum CodingKeys: String, CodingKey { case identical, differing, missing }
+    enum CodingKeys: String, CodingKey { case identical, differing, missing, extra, problem }
 
-    public init(identical: Int, differing: Int, missing: Int, differingFiles: [String] = []) {
+    public init(identical: Int, differing: Int, missing: Int, differingFiles: [String] = [], extraFiles: [String] = [], problem: String? = nil) {
         self.identical = identical
         self.differing = differing
         self.missing = missing
         self.differingFiles = differingFiles
+        self.extraFiles = extraFiles
+        self.problem = problem
     }
 
     public init(from decoder: Decoder) throws {
@@ -23,44 +29,118 @@ public struct Verification: Codable, Equatable, Sendable {
         identical = try container.decode(Int.self, forKey: .identical)
         differing = try container.decode(Int.self, forKey: .differing)
         missing = try container.decode(Int.self, forKey: .missing)
+        extraFiles = try container.decodeIfPresent([String].self, forKey: .extra) ?? []
+        problem = try container.decodeIfPresent(String.self, forKey: .problem)
         differingFiles = []
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(identical, forKey: .identical)
+        try container.encode(differing, forKey: .differing)
+        try container.encode(missing, forKey: .missing)
+        try container.encode(extraFiles, forKey: .extra)
+        try container.encode(problem, forKey: .problem)
     }
 
     /// Copies that are not identical, counting missing ones.
     public var incorrect: Int { differing + missing }
+
+    /// Nothing verified: every copy missing, for `reason`.
+    public static func unverified(_ expected: Int, because reason: String) -> Verification {
+        Verification(identical: 0, differing: 0, missing: expected, problem: reason)
+    }
+}
+
+/// Where the copies are and what is not a copy.
+public struct CopyLocation: Sendable {
+    /// Absolute folder the copies appear in.
+    public var folder: String
+    /// A file name pattern with `{n}` (`receive{n}.txt`); nil: every new file in `folder` is a copy.
+    public var namePattern: String?
+    /// The number the program gives its first copy (1, or 0 with `counter_base: 0`).
+    public var counterBase: Int
+    /// Absolute paths of fixtures (`files`), never judged as copies.
+    public var fixtures: Set<String>
+
+    public init(folder: String, namePattern: String? = nil, counterBase: Int = 1, fixtures: Set<String> = []) {
+        self.folder = folder
+        self.namePattern = namePattern
+        self.counterBase = counterBase
+        self.fixtures = fixtures
+    }
+
+    /// The name of copy `n` (1-based) under a pattern.
+    func name(ofCopy n: Int) -> String? {
+        namePattern?.replacingOccurrences(of: "{n}", with: String(n - 1 + counterBase))
+    }
 }
 
 /// Finds the copies a server stored during a case and compares each with the standard file.
 ///
-/// Only files that appeared or changed after `snapshot()` count, so whatever the store held before
-/// is neither judged nor touched. Hidden files (names starting with `.`) are ignored.
+/// Only files that appeared or changed after `snapshot()` count, so whatever the folder held before
+/// is neither judged nor touched. Hidden files (names starting with `.`) and fixtures are ignored.
+/// With a name pattern, copy n is exactly that file; with a folder, the new files in natural name
+/// order (`copy2` before `copy10`) are copies 1, 2, ...; either way, new files beyond the expected
+/// copies are `extra` and never make up for missing ones.
 public struct CopyVerifier {
-    public let store: String
+    public let location: CopyLocation
     private var before: [String: Date] = [:]
 
+    public init(location: CopyLocation) {
+        self.location = location
+    }
+
+    /// A verifier of every new file in `store`.
     public init(store: String) {
-        self.store = store
+        self.init(location: CopyLocation(folder: store))
     }
 
-    /// Records what the store holds now.
+    public var store: String { location.folder }
+
+    /// Records what the folder holds now.
     public mutating func snapshot() {
-        before = Self.listing(store)
+        before = Self.listing(location.folder)
     }
 
-    /// The new or changed copies, sorted by name.
-    public func newCopies() -> [String] {
-        Self.listing(store).filter { name, modified in before[name].map { modified > $0 } ?? true }.keys.sorted()
+    /// The new or changed files, fixtures left out, in natural name order.
+    public func newFiles() -> [String] {
+        Self.listing(location.folder)
+            .filter { name, modified in before[name].map { modified > $0 } ?? true }
+            .keys
+            .filter { !location.fixtures.contains("\(location.folder)/\($0)") }
+            .sorted(by: NaturalOrder.precedes)
     }
 
-    /// Compares every new copy with `standard`; `expected` copies should be there.
+    /// The new copies as judged: under a pattern the expected names that are new, else the
+    /// first `expected` new files.
+    public func newCopies(expected: Int = .max) -> [String] {
+        partition(expected: expected).copies.compactMap { $0 }
+    }
+
+    /// Copies 1...expected (nil where missing) and the extra new files.
+    func partition(expected: Int) -> (copies: [String?], extra: [String]) {
+        let fresh = newFiles()
+        guard location.namePattern != nil else {
+            return (Array(fresh.prefix(expected)), Array(fresh.dropFirst(expected)))
+        }
+        let freshSet = Set(fresh)
+        let copies = (0..<expected).map { index in location.name(ofCopy: index + 1).flatMap { freshSet.contains($0) ? $0 : nil } }
+        let named = Set(copies.compactMap { $0 })
+        return (copies, fresh.filter { !named.contains($0) })
+    }
+
+    /// Compares every copy with `standard`; `expected` copies should be there.
+    /// - Throws: when the standard cannot be read (a copy that cannot be read is a differing copy).
     public func verify(standard: String, expected: Int) throws -> Verification {
         let reference = try StandardFile(path: standard)
         defer { reference.close() }
-        var result = Verification(identical: 0, differing: 0, missing: 0)
+        let (copies, extra) = partition(expected: expected)
+        var result = Verification(identical: 0, differing: 0, missing: 0, extraFiles: extra)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
-        for name in newCopies() {
-            if try Self.isIdentical("\(store)/\(name)", to: reference, buffer: buffer) {
+        for name in copies.compactMap({ $0 }) {
+            if (try? Self.isIdentical("\(location.folder)/\(name)", to: reference, buffer: buffer)) == true {
                 result.identical += 1
             } else {
                 result.differing += 1
@@ -96,5 +176,33 @@ public struct CopyVerifier {
             result[name] = attributes[.modificationDate] as? Date ?? .distantPast
         }
         return result
+    }
+}
+
+/// Orders names as people do: runs of digits by their value, so `copy2` comes before `copy10`.
+enum NaturalOrder {
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        var left = a.unicodeScalars.makeIterator()
+        var right = b.unicodeScalars.makeIterator()
+        var x = left.next()
+        var y = right.next()
+        while let l = x, let r = y {
+            if l.properties.numericType != nil && r.properties.numericType != nil && l.isASCII && r.isASCII {
+                var leftDigits = ""
+                var rightDigits = ""
+                while let c = x, c.isASCII, ("0"..."9").contains(c) { leftDigits.unicodeScalars.append(c); x = left.next() }
+                while let c = y, c.isASCII, ("0"..."9").contains(c) { rightDigits.unicodeScalars.append(c); y = right.next() }
+                let leftValue = leftDigits.drop { $0 == "0" }
+                let rightValue = rightDigits.drop { $0 == "0" }
+                if leftValue.count != rightValue.count { return leftValue.count < rightValue.count }
+                if leftValue != rightValue { return leftValue < rightValue }
+                if leftDigits.count != rightDigits.count { return leftDigits.count < rightDigits.count }
+                continue
+            }
+            if l != r { return l.value < r.value }
+            x = left.next()
+            y = right.next()
+        }
+        return x == nil && y != nil
     }
 }

@@ -10,12 +10,18 @@ public struct RunOptions: Sendable {
     public var binaries: String
     /// 0 quiet, 1 normal, 2 verbose.
     public var verbosity: Int
+    /// Cases (or submissions) run at once, each in its own namespaces.
+    public var jobs: Int
+    /// Judge timing budgets (`max_average_ms`) even with `jobs` above 1.
+    public var judgeTimes: Bool
 
     /// `workDirectory` is made absolute, since the children run in other folders.
-    public init(workDirectory: String, keep: Bool, binaries: String, verbosity: Int) {
+    public init(workDirectory: String, keep: Bool, binaries: String, verbosity: Int, jobs: Int = 1, judgeTimes: Bool = false) {
         self.workDirectory = URL(fileURLWithPath: workDirectory).standardizedFileURL.path
         self.keep = keep
         self.binaries = binaries
         self.verbosity = verbosity
+        self.jobs = jobs
+        self.judgeTimes = judgeTimes
     }
 }

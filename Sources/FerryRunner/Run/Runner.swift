@@ -8,13 +8,22 @@ public struct RunRequest: Sendable {
     public var junitPath: String?
     public var jsonPath: String?
     public var htmlPath: String?
+    /// A Gradescope-style `results.json` (with `submissionsFolder`: one per submission in the work folder).
+    public var scorePath: String?
+    /// Judge every immediate subfolder of this folder with the scenarios (`--submissions`).
+    public var submissionsFolder: String?
     public var options: RunOptions
 
-    public init(files: [String], junitPath: String?, jsonPath: String?, htmlPath: String?, options: RunOptions) {
+    public init(
+        files: [String], junitPath: String?, jsonPath: String?, htmlPath: String?, scorePath: String? = nil,
+        submissionsFolder: String? = nil, options: RunOptions
+    ) {
         self.files = files
         self.junitPath = junitPath
         self.jsonPath = jsonPath
         self.htmlPath = htmlPath
+        self.scorePath = scorePath
+        self.submissionsFolder = submissionsFolder
         self.options = options
     }
 }
@@ -26,8 +35,11 @@ public struct RunRequest: Sendable {
 public enum Runner {
     public static func execute(_ request: RunRequest, sink: LineSink) -> Int32 {
         let scenarios: [Scenario]
+        let submissions: [Submission?]
         do {
             scenarios = try loadAll(request.files)
+            submissions = try request.submissionsFolder.map { try Submissions.list(in: $0) } ?? [nil]
+            try Submissions.checkPlaceholders(scenarios, judgingSubmissions: request.submissionsFolder != nil)
         } catch {
             sink.diagnostic(describe(error))
             return 2
@@ -35,34 +47,68 @@ public enum Runner {
         var results: [CaseResult] = []
         do {
             try checkBinaries(for: scenarios, in: request.options.binaries)
-            let unavailable = scenarios.contains { $0.network.isolation != .host } ? Privileges.namespaceUnavailableReason() : nil
+            let unavailable = scenarios.contains { $0.network.isolation.makesNamespaces } ? Privileges.namespaceUnavailableReason() : nil
             let modes = try scenarios.map { try CaseHosts.choose($0.network.isolation, unavailableReason: unavailable) }
+            for (scenario, (mode, _)) in zip(scenarios, modes) where mode == .host {
+                try checkHostIsolation(scenario, jobs: request.options.jobs)
+            }
             try FileManager.default.createDirectory(atPath: request.options.workDirectory, withIntermediateDirectories: true)
             if request.options.verbosity > 0 { sink.out("work directory: \(request.options.workDirectory)") }
-            sink.flush()
-            for (scenario, (mode, note)) in zip(scenarios, modes) {
-                if request.options.verbosity > 0 { sink.out("\(scenario.path): \(scenario.name): isolation \(note)") }
-                for testCase in scenario.cases {
-                    if request.options.verbosity > 1 { sink.out("RUN  \(testCase.name)") }
-                    sink.flush()
-                    let result = try CaseRunner(testCase: testCase, mode: mode, options: request.options).run()
-                    results.append(result)
-                    report(result, verbosity: request.options.verbosity, sink: sink)
-                    sink.flush()
+            if request.options.verbosity > 0 {
+                for (scenario, (_, note)) in zip(scenarios, modes) { sink.out("\(scenario.path): \(scenario.name): isolation \(note)") }
+                if request.options.jobs > 1 && !request.options.judgeTimes && scenarios.contains(where: { $0.expect.maxAverageMs != nil }) {
+                    sink.out("timing budgets (max_average_ms) are not judged with --jobs \(request.options.jobs); add --judge-times to judge them")
                 }
             }
+            sink.flush()
+            let runners = submissions.flatMap { submission in
+                zip(scenarios, modes).flatMap { scenario, mode in
+                    scenario.cases.map { CaseRunner(testCase: $0, mode: mode.0, options: request.options, submission: submission) }
+                }
+            }
+            var failure: Error?
+            OrderedPool.run(count: runners.count, width: request.options.jobs, work: { index in
+                Result { try runners[index].run() }
+            }, deliver: { index, outcome in
+                switch outcome {
+                case .success(let result):
+                    results.append(result)
+                    report(result, verbosity: request.options.verbosity, sink: sink)
+                    if let submission = runners[index].submission, index + 1 == runners.count || runners[index + 1].submission != submission {
+                        sink.out(ScoreReport.submissionLine(submission.name, results.filter { $0.submission == submission.name }))
+                    }
+                    sink.flush()
+                    return true
+                case .failure(let error):
+                    failure = failure ?? error
+                    return false
+                }
+            })
+            if let failure { throw failure }
         } catch {
             sink.diagnostic(describe(error))
             writeReports(results, request, sink: sink)
             return (error as? FerryRunError)?.exitStatus ?? 3
         }
-        if results.count > 1 && request.options.verbosity > 0 {
+        if results.count > 1 && request.options.verbosity > 0 && request.submissionsFolder == nil {
             ComparisonTable.lines(results).forEach(sink.out)
         }
         writeReports(results, request, sink: sink)
         sink.out(TerminalReport.summary(results))
         sink.flush()
         return results.allSatisfy(\.passed) ? 0 : 1
+    }
+
+    /// Host isolation runs on this machine's own network: no host names, hosts files or
+    /// parallel cases (they would share ports).
+    static func checkHostIsolation(_ scenario: Scenario, jobs: Int) throws {
+        let network = scenario.network
+        if network.serverHostname != nil || network.clientHostname != nil || !network.hosts.isEmpty {
+            throw FerryRunError.environment("\(scenario.path): network.hostnames and network.hosts need namespaces, but this run uses host isolation")
+        }
+        if jobs > 1 {
+            throw FerryRunError.environment("\(scenario.path): --jobs \(jobs) needs namespaces (parallel cases on this machine's own network would share the port)")
+        }
     }
 
     static func loadAll(_ files: [String]) throws -> [Scenario] {
@@ -87,7 +133,7 @@ public enum Runner {
         if verbosity > 0 || !result.passed { sink.out(TerminalReport.caseLine(result)) }
         TerminalReport.failureLines(result).forEach(sink.out)
         if verbosity > 1 {
-            for check in result.checks { sink.out("     \(check.passed ? "ok  " : "FAIL") \(check.name): \(check.detail)") }
+            for check in result.checks { sink.out("     \(TerminalReport.statusWord(check)) \(check.name): \(check.detail)") }
         }
         if result.droppedOutput > 0 {
             sink.diagnostic("runner: \(result.name): output over the 16 MiB cap was dropped (\(result.droppedOutput) bytes)")
@@ -95,11 +141,22 @@ public enum Runner {
     }
 
     static func writeReports(_ results: [CaseResult], _ request: RunRequest, sink: LineSink) {
-        let outputs: [(String?, () throws -> Data)] = [
+        var outputs: [(String?, () throws -> Data)] = [
             (request.jsonPath, { try JSONReport.render(results) }),
             (request.junitPath, { Data(JUnitReport.render(results).utf8) }),
             (request.htmlPath, { Data(HTMLReport.render(results).utf8) }),
         ]
+        if request.submissionsFolder != nil {
+            let work = request.options.workDirectory
+            outputs.append(("\(work)/\(ScoreReport.csvName)", { Data(ScoreReport.csv(results).utf8) }))
+            if request.scorePath != nil {
+                for (name, cases) in ScoreReport.bySubmission(results) {
+                    outputs.append(("\(work)/\(CaseRunner.folderName(name))/\(ScoreReport.resultsName)", { try ScoreReport.gradescope(cases) }))
+                }
+            }
+        } else {
+            outputs.append((request.scorePath, { try ScoreReport.gradescope(results) }))
+        }
         for case let (path?, render) in outputs {
             do {
                 try render().write(to: URL(fileURLWithPath: path), options: .atomic)

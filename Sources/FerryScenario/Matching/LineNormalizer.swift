@@ -1,5 +1,8 @@
 /// Makes lines comparable the way `expect.match` says: curly quotes folded into straight ones,
-/// runs of blanks folded into one, and optionally case and quotes ignored.
+/// runs of blanks folded into one, and optionally case, quotes and punctuation ignored.
+///
+/// Templates' literal text and placeholder values go through the same normalizer as the lines,
+/// so whatever it folds, it folds on both sides.
 public struct LineNormalizer: Sendable {
     public let options: MatchOptions
 
@@ -9,7 +12,12 @@ public struct LineNormalizer: Sendable {
         var result = ""
         result.reserveCapacity(line.utf8.count)
         var lastWasBlank = false
-        for character in line {
+        var previous: Character?
+        var characters = line.makeIterator()
+        var next = characters.next()
+        while let character = next {
+            next = characters.next()
+            defer { previous = character }
             var folded = character
             switch character {
             case "\u{201C}", "\u{201D}", "\u{201E}", "\u{201F}", "\u{2033}": folded = "\""
@@ -18,6 +26,9 @@ public struct LineNormalizer: Sendable {
             default: break
             }
             if options.ignoreQuotes && (folded == "\"" || folded == "'") { continue }
+            if options.ignorePunctuation && folded.isPunctuation && !Self.isDecimalPoint(folded, previous, next) {
+                folded = " "
+            }
             if folded == " " {
                 if lastWasBlank { continue }
                 lastWasBlank = true
@@ -28,4 +39,13 @@ public struct LineNormalizer: Sendable {
         }
         return options.ignoreCase ? result.lowercased() : result
     }
+
+    /// A `.` between two digits, as in `0.412`: part of a number, not punctuation.
+    private static func isDecimalPoint(_ character: Character, _ previous: Character?, _ next: Character?) -> Bool {
+        character == "." && previous?.isASCIIDigit == true && next?.isASCIIDigit == true
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

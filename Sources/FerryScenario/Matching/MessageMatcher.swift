@@ -1,12 +1,16 @@
 import Foundation
 
-/// Checks a side's output against an ordered list of expected messages.
+/// Checks a side's output against an ordered list of expected messages, judging every entry.
 ///
 /// Entries are checked in order, each searched from where the previous one matched: a run of
 /// `each` entries is checked transfer by transfer (entry 1 for n=1, entry 2 for n=1, ..., then
 /// entry 1 for n=2), so a `once` or text entry before the run must come before all of it.
 /// `once` also requires exactly one matching line in the whole output; `absent` requires that no
 /// stdout or stderr line contains its text.
+///
+/// A miss does not stop the check: the search goes on from where it was, so a later entry (the
+/// assignment's "I am done") is judged even when an earlier one (the time lines) was missing, and
+/// an `each` entry counts the transfers that have their line.
 public struct MessageMatcher {
     public let rules: [MessageRule]
     public let values: [String: String]
@@ -20,14 +24,37 @@ public struct MessageMatcher {
         self.normalizer = LineNormalizer(options)
     }
 
+    /// How one entry went.
+    public struct EntryResult: Equatable {
+        /// Index of the rule in `rules`.
+        public var index: Int
+        /// Lines found where they belong: transfers for `each`, 1 or 0 otherwise.
+        public var met: Int
+        /// Lines required: the repetitions for `each`, 1 otherwise.
+        public var required: Int
+        /// The first miss, or nil when the entry was met.
+        public var failure: Failure?
+        /// `{ms}` figures captured: one per transfer found for `each`, one for `once`.
+        public var captured: [Double] = []
+
+        public var passed: Bool { failure == nil }
+    }
+
     /// What checking found.
     public struct Outcome: Equatable {
+        /// One result per rule, in rule order.
+        public var entries: [EntryResult] = []
+
         /// The first expectation that was not met, or nil.
-        public var failure: Failure?
-        /// `{ms}` figures captured, by rule index: one per transfer for `each`, one for `once`.
-        public var captured: [Int: [Double]] = [:]
-        /// How many entries were checked and met.
-        public var checked = 0
+        public var failure: Failure? { entries.lazy.compactMap(\.failure).first }
+        /// `{ms}` figures captured, by rule index.
+        public var captured: [Int: [Double]] {
+            var result: [Int: [Double]] = [:]
+            for entry in entries where !entry.captured.isEmpty { result[entry.index] = entry.captured }
+            return result
+        }
+        /// How many entries were met.
+        public var checked: Int { entries.filter(\.passed).count }
     }
 
     public struct Failure: Equatable, CustomStringConvertible {
@@ -39,6 +66,8 @@ public struct MessageMatcher {
         public var reason: String
         /// Index of the output line where the search was when it failed.
         public var position: Int
+        /// How many lines were missing or out of place (transfers for `each`).
+        public var misses = 1
 
         public var description: String { "\(reason): \(expected)" }
     }
@@ -50,68 +79,83 @@ public struct MessageMatcher {
         var cursor = 0
         var index = 0
         while index < rules.count {
-            let rule = rules[index]
-            if rule.kind == .each {
+            if rules[index].kind == .each {
                 var block: [Int] = []
                 while index < rules.count, rules[index].kind == .each {
                     block.append(index)
                     index += 1
                 }
-                if let failure = checkEach(block, lines, &cursor, &outcome) {
-                    outcome.failure = failure
-                    return outcome
-                }
+                outcome.entries += checkEach(block, lines, &cursor)
                 continue
             }
-            if let failure = checkSingle(index, lines, stderr, &cursor, &outcome) {
-                outcome.failure = failure
-                return outcome
-            }
+            outcome.entries.append(checkSingle(index, lines, stderr, &cursor))
             index += 1
         }
         return outcome
     }
 
+    /// The number a program prints for transfer `n` (1-based), given its counter base.
+    private func printed(_ n: Int) -> Int { n - 1 + normalizer.options.counterBase }
+
     private func template(_ rule: MessageRule) -> MessageTemplate? {
         try? MessageTemplate(rule.text, values: values, normalizer: normalizer)
     }
 
-    private func checkEach(_ block: [Int], _ lines: [String], _ cursor: inout Int, _ outcome: inout Outcome) -> Failure? {
+    private func checkEach(_ block: [Int], _ lines: [String], _ cursor: inout Int) -> [EntryResult] {
+        var results = block.map { EntryResult(index: $0, met: 0, required: repetitions) }
         let templates = block.map { template(rules[$0]) }
+        // Whether any line matches the entry for some transfer; once false, later transfers
+        // cannot match either, and are counted without searching.
+        var matchesSomeLine: [Bool?] = Array(repeating: nil, count: block.count)
         for n in stride(from: 1, through: repetitions, by: 1) {
+            let number = printed(n)
             for (position, ruleIndex) in block.enumerated() {
+                let rule = rules[ruleIndex]
                 guard let compiled = templates[position] else {
-                    return Failure(rule: rules[ruleIndex], expected: rules[ruleIndex].text, reason: "invalid template", position: cursor)
+                    if results[position].failure == nil {
+                        results[position].failure = Failure(rule: rule, expected: rule.text, reason: "invalid template", position: cursor)
+                    }
+                    continue
+                }
+                if matchesSomeLine[position] == nil {
+                    matchesSomeLine[position] = lines.contains { compiled.match($0) != nil }
                 }
                 var found: (Int, MessageTemplate.Match)?
-                for lineIndex in cursor..<lines.count {
-                    if let match = compiled.match(lines[lineIndex], transfer: n) {
-                        found = (lineIndex, match)
-                        break
+                if matchesSomeLine[position] == true {
+                    for lineIndex in cursor..<lines.count {
+                        if let match = compiled.match(lines[lineIndex], transfer: number) {
+                            found = (lineIndex, match)
+                            break
+                        }
                     }
                 }
                 guard let (lineIndex, match) = found else {
-                    let anywhere = lines.contains { compiled.match($0, transfer: n) != nil }
-                    return Failure(
-                        rule: rules[ruleIndex], expected: compiled.display(for: n),
-                        reason: anywhere ? "line for transfer \(n) out of order" : "missing line for transfer \(n)",
-                        position: cursor)
+                    if results[position].failure == nil {
+                        let anywhere = matchesSomeLine[position] == true && lines.contains { compiled.match($0, transfer: number) != nil }
+                        results[position].failure = Failure(
+                            rule: rule, expected: compiled.display(for: number),
+                            reason: anywhere ? "line for transfer \(n) out of order" : "missing line for transfer \(n)",
+                            position: cursor)
+                    } else {
+                        results[position].failure?.misses += 1
+                    }
+                    continue
                 }
-                if let ms = match.ms { outcome.captured[ruleIndex, default: []].append(ms) }
+                results[position].met += 1
+                if let ms = match.ms { results[position].captured.append(ms) }
                 cursor = lineIndex + 1
             }
         }
-        outcome.checked += block.count
-        return nil
+        return results
     }
 
-    private func checkSingle(
-        _ ruleIndex: Int, _ lines: [String], _ stderr: [String], _ cursor: inout Int, _ outcome: inout Outcome
-    ) -> Failure? {
+    private func checkSingle(_ ruleIndex: Int, _ lines: [String], _ stderr: [String], _ cursor: inout Int) -> EntryResult {
         let rule = rules[ruleIndex]
+        var result = EntryResult(index: ruleIndex, met: 0, required: 1)
         let position = cursor
-        let fail = { (reason: String, expected: String) in
-            Failure(rule: rule, expected: expected, reason: reason, position: position)
+        let fail = { (reason: String, expected: String) -> EntryResult in
+            result.failure = Failure(rule: rule, expected: expected, reason: reason, position: position)
+            return result
         }
         switch rule.kind {
         case .each:
@@ -140,15 +184,16 @@ public struct MessageMatcher {
                 return fail(reason, compiled.display)
             }
             guard found >= cursor else { return fail("line out of order", compiled.display) }
-            if let ms = match.ms { outcome.captured[ruleIndex, default: []].append(ms) }
+            if let ms = match.ms { result.captured.append(ms) }
             cursor = found + 1
         case .absent:
             let text = normalizer.normalize(Placeholders.expand(rule.text, with: values))
             if let found = (lines + stderr.map(normalizer.normalize)).firstIndex(where: { $0.contains(text) }) {
-                return Failure(rule: rule, expected: text, reason: "forbidden text present", position: min(found, lines.count))
+                result.failure = Failure(rule: rule, expected: text, reason: "forbidden text present", position: min(found, lines.count))
+                return result
             }
         }
-        outcome.checked += 1
-        return nil
+        result.met = 1
+        return result
     }
 }

@@ -3,13 +3,16 @@ import Foundation
 
 /// A message template (`I am starting receiving file "{file}" for the {nth} time`) compiled into a
 /// regular expression over normalized lines. `{n}` and `{nth}` are captured and compared with the
-/// transfer number; `{ms}` captures a decimal number; `{int}` is any whole number; `{any}` any text.
+/// transfer number; `{ms}` captures a decimal number; `{int}` is any whole number; `{any}` any text,
+/// as little as it can, so `{any}{n}` leaves every digit of the number to `{n}`.
 public struct MessageTemplate: @unchecked Sendable {
     private let expression: NSRegularExpression
     /// For each capture group, in order: `n`, `nth` or `ms`.
     private let groups: [String]
     /// The template with scenario placeholders filled in, for messages.
     public let display: String
+    /// `{nth}` takes any ordinal suffix, or none.
+    private let anyOrdinal: Bool
 
     public init(_ template: String, values: [String: String], normalizer: LineNormalizer) throws {
         let pieces = try Placeholders.split(template, allowed: Placeholders.scenario + Placeholders.template)
@@ -24,10 +27,12 @@ public struct MessageTemplate: @unchecked Sendable {
             case .placeholder(let name):
                 switch name {
                 case "n": pattern += "([0-9]+)"; groups.append(name)
-                case "nth": pattern += "([0-9]+(?:st|nd|rd|th))"; groups.append(name)
+                case "nth":
+                    pattern += normalizer.options.anyOrdinal ? "([0-9]+)(?: ?(?:st|nd|rd|th))?" : "([0-9]+(?:st|nd|rd|th))"
+                    groups.append(name)
                 case "ms": pattern += "([0-9]+(?:\\.[0-9]+)?)"; groups.append(name)
                 case "int": pattern += "[0-9]+"
-                case "any": pattern += ".*"
+                case "any": pattern += ".*?"
                 default:
                     let value = values[name] ?? ""
                     pattern += NSRegularExpression.escapedPattern(for: normalizer.normalize(value))
@@ -38,6 +43,7 @@ public struct MessageTemplate: @unchecked Sendable {
         expression = try NSRegularExpression(pattern: pattern, options: normalizer.options.ignoreCase ? [.caseInsensitive] : [])
         self.groups = groups
         self.display = display
+        anyOrdinal = normalizer.options.anyOrdinal
     }
 
     /// What a matching line held.
@@ -62,7 +68,8 @@ public struct MessageTemplate: @unchecked Sendable {
                 guard let value = Int(text) else { return nil }
                 found.n = value
             case "nth":
-                guard let value = Int(text.prefix { $0.isNumber }), Formatting.ordinal(value) == text.lowercased() else { return nil }
+                guard let value = Int(text.prefix { $0.isNumber }) else { return nil }
+                guard anyOrdinal || Formatting.ordinal(value) == text.lowercased() else { return nil }
                 found.n = value
             default:
                 found.ms = Double(text)

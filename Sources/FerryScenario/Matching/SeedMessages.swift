@@ -9,23 +9,22 @@ public enum SeedMessages {
         MessageRule(kind, line.template, name: name)
     }
 
-    /// The server's required lines in order (requirement 9).
-    public static let server: [MessageRule] = [
-        rule(.once, Messages.serverReady, "ready"),
-        rule(.each, Messages.serverStarting, "starting"),
-        rule(.each, Messages.serverFinishing, "finishing"),
-        rule(.each, Messages.serverTime, "time"),
-        rule(.once, Messages.serverAverage, "average"),
-        rule(.contains, Messages.done, "done"),
-    ]
+    /// The server's required lines in order (requirement 9), named as `CheckName.seedLines`.
+    public static let server: [MessageRule] = named(.server, [
+        (.once, Messages.serverReady), (.each, Messages.serverStarting), (.each, Messages.serverFinishing),
+        (.each, Messages.serverTime), (.once, Messages.serverAverage), (.contains, Messages.done),
+    ])
 
     /// The client's required lines in order (requirement 10).
-    public static let client: [MessageRule] = [
-        rule(.once, Messages.clientConnecting, "connecting"),
-        rule(.each, Messages.clientSending, "sending"),
-        rule(.each, Messages.clientFinishing, "finishing"),
-        rule(.each, Messages.clientTime, "time"),
-        rule(.once, Messages.clientAverage, "average"),
-        rule(.contains, Messages.done, "done"),
-    ]
+    public static let client: [MessageRule] = named(.client, [
+        (.once, Messages.clientConnecting), (.each, Messages.clientSending), (.each, Messages.clientFinishing),
+        (.each, Messages.clientTime), (.once, Messages.clientAverage), (.contains, Messages.done),
+    ])
+
+    /// The rules of one side.
+    public static func rules(_ side: CheckName.Side) -> [MessageRule] { side == .server ? server : client }
+
+    private static func named(_ side: CheckName.Side, _ lines: [(MessageRule.Kind, AssignmentLine)]) -> [MessageRule] {
+        zip(lines, CheckName.seedLines[side] ?? []).map { rule($0.0, $0.1, $1) }
+    }
 }

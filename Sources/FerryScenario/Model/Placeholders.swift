@@ -3,7 +3,7 @@ public enum Placeholders {
     /// Known in commands and templates alike.
     public static let scenario = [
         "server_ip", "client_ip", "port", "file", "file_path", "standard_path", "repetitions", "buffer_size", "store",
-        "protocol",
+        "protocol", "submission", "submission_name",
     ]
     /// Known in message templates only.
     public static let template = ["n", "nth", "ms", "int", "any"]

@@ -81,8 +81,14 @@ public enum Isolation: String, Sendable, CaseIterable {
     case auto
     /// Two network namespaces joined by a veth pair.
     case namespaces
+    /// Both sides in one new network namespace (loopback up, the server's address on a dummy
+    /// interface), for programs that talk to `0.0.0.0` or `127.0.0.1`.
+    case sameHost = "same_host"
     /// Both sides on this machine, on one of its real addresses.
     case host
+
+    /// True when the runner makes network namespaces for it (when it may).
+    public var makesNamespaces: Bool { self != .host }
 }
 
 public struct NetworkSpec: Sendable {
@@ -93,6 +99,24 @@ public struct NetworkSpec: Sendable {
     public var serverIP: String?
     /// The client host's address in namespace mode; nil means 10.99.0.1.
     public var clientIP: String?
+    /// Host names each side runs with (its own UTS namespace); nil keeps the machine's.
+    public var serverHostname: String?
+    public var clientHostname: String?
+    /// Entries for both sides' hosts file: name and address (placeholders allowed), in order.
+    public var hosts: [(name: String, address: String)]
+
+    public init(
+        impair: ImpairSpec? = nil, isolation: Isolation = .auto, serverIP: String? = nil, clientIP: String? = nil,
+        serverHostname: String? = nil, clientHostname: String? = nil, hosts: [(name: String, address: String)] = []
+    ) {
+        self.impair = impair
+        self.isolation = isolation
+        self.serverIP = serverIP
+        self.clientIP = clientIP
+        self.serverHostname = serverHostname
+        self.clientHostname = clientHostname
+        self.hosts = hosts
+    }
 }
 
 public struct TransferSpec: Sendable {
@@ -139,13 +163,60 @@ public struct ImpairSpec: Sendable {
 public struct CommandSpec: Sendable {
     /// Program and arguments, with placeholders such as `{server_ip}`.
     public var command: [String]
-    /// Absolute working folder; nil means the case's work folder.
+    /// Absolute working folder; nil means the side's folder in the case's work folder.
     public var cwd: String?
     public var environment: [String: String]
-    /// Where that server stores its copies, relative to `cwd` (server only).
-    public var store: String?
+    /// Where that server stores its copies, relative to its folder (server only).
+    public var store: StoreSpec?
     /// The line that says the server is ready; nil means "the port accepts connections".
     public var ready: String?
+    /// A folder copied afresh into the side's folder before it starts (placeholders allowed;
+    /// relative to the scenario's folder).
+    public var source: String?
+    /// Files copied into the side's folder before it starts: name there, and the file (placeholders
+    /// allowed; relative to the scenario's folder). Never judged as copies.
+    public var files: [(name: String, path: String)]
+    /// A command run in the side's folder after `source` and `files`, before the case.
+    public var build: [String]?
+
+    public init(
+        command: [String], cwd: String? = nil, environment: [String: String] = [:], store: StoreSpec? = nil,
+        ready: String? = nil, source: String? = nil, files: [(name: String, path: String)] = [], build: [String]? = nil
+    ) {
+        self.command = command
+        self.cwd = cwd
+        self.environment = environment
+        self.store = store
+        self.ready = ready
+        self.source = source
+        self.files = files
+        self.build = build
+    }
+}
+
+/// Where a server stores its copies.
+public enum StoreSpec: Sendable, Equatable {
+    /// Every new file in this folder is a copy.
+    case folder(String)
+    /// Copy n is exactly this path with `{n}` replaced by n (`receive{n}.txt`, `out/sentfile_{n}.txt`).
+    case pattern(String)
+
+    /// The folder the copies appear in (a pattern's folder part), relative or absolute as written.
+    public var folder: String {
+        switch self {
+        case .folder(let path): return path
+        case .pattern(let pattern):
+            let parts = pattern.split(separator: "/", omittingEmptySubsequences: false)
+            let folder = parts.dropLast().joined(separator: "/")
+            return folder.isEmpty ? (pattern.hasPrefix("/") ? "/" : ".") : folder
+        }
+    }
+
+    /// A pattern's file name part (`receive{n}.txt`); nil for a folder.
+    public var namePattern: String? {
+        guard case .pattern(let pattern) = self else { return nil }
+        return pattern.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init)
+    }
 }
 
 public struct Timeouts: Sendable {
@@ -170,6 +241,26 @@ public struct Expectations: Sendable {
     public var match: MatchOptions
     /// Changes for some cases only.
     public var overrides: [ExpectationOverride]
+    /// Points of built-in checks, by check name (`copies`, `server.exit`, ...).
+    public var points: [String: Double]
+
+    public init(
+        exitCode: Int32 = 0, maxIncorrect: Int? = 0, minIncorrect: Int? = nil, maxErrorRate: Double? = nil,
+        maxAverageMs: Double? = nil, seed: Bool = true, server: [MessageRule] = [], client: [MessageRule] = [],
+        match: MatchOptions = MatchOptions(), overrides: [ExpectationOverride] = [], points: [String: Double] = [:]
+    ) {
+        self.exitCode = exitCode
+        self.maxIncorrect = maxIncorrect
+        self.minIncorrect = minIncorrect
+        self.maxErrorRate = maxErrorRate
+        self.maxAverageMs = maxAverageMs
+        self.seed = seed
+        self.server = server
+        self.client = client
+        self.match = match
+        self.overrides = overrides
+        self.points = points
+    }
 }
 
 /// Expectations for the cases that match `protocol`, `loss` and `buffer_size` (each optional).
@@ -240,9 +331,24 @@ public struct MatchOptions: Sendable, Equatable {
     public var ignoreCase: Bool
     /// Drop every quote character before comparing.
     public var ignoreQuotes: Bool
+    /// Read every punctuation character as a blank (a `.` between digits stays).
+    public var ignorePunctuation: Bool
+    /// `{nth}` accepts `1st`, `1 th`, `1th` and `1`, whatever the suffix.
+    public var anyOrdinal: Bool
+    /// The number a program prints for its first transfer: 1, or 0 for programs that count from 0.
+    public var counterBase: Int
 
-    public init(ignoreCase: Bool = false, ignoreQuotes: Bool = false) {
+    public init(
+        ignoreCase: Bool = false, ignoreQuotes: Bool = false, ignorePunctuation: Bool = false, anyOrdinal: Bool = false,
+        counterBase: Int = 1
+    ) {
         self.ignoreCase = ignoreCase
         self.ignoreQuotes = ignoreQuotes
+        self.ignorePunctuation = ignorePunctuation
+        self.anyOrdinal = anyOrdinal
+        self.counterBase = counterBase
     }
+
+    /// `expect.match: loose`: case, quotes and punctuation ignored, any ordinal.
+    public static let loose = MatchOptions(ignoreCase: true, ignoreQuotes: true, ignorePunctuation: true, anyOrdinal: true)
 }

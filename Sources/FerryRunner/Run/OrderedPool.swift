@@ -1,0 +1,83 @@
+import Foundation
+
+/// Runs `count` jobs on up to `width` threads and hands their results to the calling thread in job
+/// order, each as soon as it and every job before it are done: output is never interleaved and
+/// reads the same as with one thread.
+enum OrderedPool {
+    /// - Parameters:
+    ///   - work: runs on a pool thread; returns the job's result.
+    ///   - deliver: runs on the calling thread, in order; returns false to start no further jobs
+    ///     (jobs already running finish and are delivered).
+    static func run<T: Sendable>(count: Int, width: Int, work: @escaping @Sendable (Int) -> T, deliver: (Int, T) -> Bool) {
+        let state = State<T>(count: count)
+        let threads = max(1, min(width, count))
+        for _ in 0..<threads {
+            Thread {
+                while let index = state.nextJob() {
+                    state.finish(index, work(index))
+                }
+            }.start()
+        }
+        for index in 0..<count {
+            guard let result = state.wait(for: index) else { return }
+            if !deliver(index, result) {
+                state.stopStarting()
+                // Deliver nothing more, but let running jobs end before returning.
+                state.waitForRunning()
+                return
+            }
+        }
+    }
+
+    /// The jobs' shared state, behind one condition lock.
+    private final class State<T: Sendable>: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var results: [T?]
+        private var next = 0
+        private var running = 0
+        private var stopped = false
+
+        init(count: Int) { results = Array(repeating: nil, count: count) }
+
+        func nextJob() -> Int? {
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopped, next < results.count else { return nil }
+            next += 1
+            running += 1
+            return next - 1
+        }
+
+        func finish(_ index: Int, _ result: T) {
+            condition.lock()
+            results[index] = result
+            running -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// The result of job `index`, once done; nil if it will never start.
+        func wait(for index: Int) -> T? {
+            condition.lock()
+            defer { condition.unlock() }
+            while results[index] == nil {
+                if stopped && index >= next { return nil }
+                condition.wait()
+            }
+            return results[index]
+        }
+
+        func stopStarting() {
+            condition.lock()
+            stopped = true
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func waitForRunning() {
+            condition.lock()
+            while running > 0 { condition.wait() }
+            condition.unlock()
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import FerryCore
+import FerryScenario
+import Foundation
+
+/// The folder one side of a case runs in, made ready before it starts: the `source` folder copied
+/// afresh, the `files` fixtures copied in, the `build` command run there.
+///
+/// Nothing is written to the original `source` or fixture files. A failure to prepare is a failed
+/// check (`server.start` for a missing source, `server.build` for a failed build), not an error of
+/// the run: with `--submissions`, one broken submission must not stop the others.
+struct SideWorkspace {
+    let side: CheckName.Side
+    /// Absolute folder the side runs in.
+    let folder: String
+    /// The case's folder, for the build's log.
+    let caseFolder: String
+    /// Absolute paths of the fixtures copied in.
+    private(set) var fixtures: Set<String> = []
+
+    /// The side's folder for `spec`: its `cwd`, or `<case folder>/<side>`.
+    init(side: CheckName.Side, spec: CommandSpec, caseFolder: String) {
+        self.side = side
+        folder = spec.cwd ?? "\(caseFolder)/\(side)"
+        self.caseFolder = caseFolder
+    }
+
+    /// The most lines of a failed build quoted in its check.
+    static let quotedBuildLines = 10
+
+    /// Copies `source` and `files`, then runs `build`.
+    /// - Returns: the checks this made (a build check when `build` is given), or a failed check that
+    ///   means the side cannot start.
+    mutating func prepare(
+        _ spec: CommandSpec, scenarioFolder: String, values: [String: String], store: StoreSpec?, deadline: Date,
+        environment: [String: String]
+    ) -> (checks: [Check], ready: Bool) {
+        do {
+            try copySource(spec, scenarioFolder: scenarioFolder, values: values, store: store)
+            try copyFixtures(spec, scenarioFolder: scenarioFolder, values: values)
+        } catch {
+            return ([Check(name: CheckName.start(side), passed: false, detail: "\(error)")], false)
+        }
+        guard let build = spec.build else { return ([], true) }
+        let check = runBuild(build.map { Placeholders.expand($0, with: values) }, deadline: deadline, environment: environment)
+        return ([check], check.passed)
+    }
+
+    private func copySource(_ spec: CommandSpec, scenarioFolder: String, values: [String: String], store: StoreSpec?) throws {
+        let manager = FileManager.default
+        guard spec.cwd == nil else { return }
+        if manager.fileExists(atPath: folder) { try manager.removeItem(atPath: folder) }
+        guard let written = spec.source else {
+            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            return
+        }
+        let source = CaseRunner.resolve(Placeholders.expand(written, with: values), in: scenarioFolder)
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue else {
+            throw FerryError("\(side).source: folder \(source) not found")
+        }
+        guard !(folder + "/").hasPrefix(source + "/") else {
+            throw FerryError("\(side).source: folder \(source) holds the case's folder \(folder): choose a --work-dir outside it")
+        }
+        do {
+            try manager.copyItem(atPath: source, toPath: folder)
+        } catch {
+            throw FerryError("\(side).source: cannot copy \(source) to \(folder): \(error.localizedDescription)")
+        }
+        // Copies the source brought along (a student's own earlier run) are not the server's work.
+        if let store, let namePattern = store.namePattern {
+            let copies = CaseRunner.resolve(store.folder, in: folder)
+            let expression = Self.patternExpression(namePattern)
+            for name in (try? manager.contentsOfDirectory(atPath: copies)) ?? [] where name.wholeMatch(of: expression) != nil {
+                try? manager.removeItem(atPath: "\(copies)/\(name)")
+            }
+        }
+    }
+
+    /// `receive{n}.txt` as a regular expression over names: `receive[0-9]+\.txt`.
+    static func patternExpression(_ pattern: String) -> Regex<Substring> {
+        let parts = pattern.components(separatedBy: "{n}").map(NSRegularExpression.escapedPattern(for:))
+        return (try? Regex<Substring>(parts.joined(separator: "[0-9]+"))) ?? /(?!)/
+    }
+
+    private mutating func copyFixtures(_ spec: CommandSpec, scenarioFolder: String, values: [String: String]) throws {
+        let manager = FileManager.default
+        for (name, written) in spec.files {
+            let source = CaseRunner.resolve(Placeholders.expand(written, with: values), in: scenarioFolder)
+            let target = "\(folder)/\(name)"
+            do {
+                try manager.createDirectory(
+                    atPath: URL(fileURLWithPath: target).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
+                try manager.copyItem(atPath: source, toPath: target)
+            } catch {
+                throw FerryError("\(side).files: cannot copy \(source) to \(target): \(error.localizedDescription)")
+            }
+            fixtures.insert(URL(fileURLWithPath: target).standardizedFileURL.path)
+        }
+    }
+
+    private func runBuild(_ command: [String], deadline: Date, environment: [String: String]) -> Check {
+        let name = CheckName.build(side)
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(arguments: command, environment: environment, workingDirectory: folder)
+        } catch {
+            return Check(name: name, passed: false, detail: "\(error)")
+        }
+        let end = child.wait(until: deadline) ?? child.stop()
+        let lines = child.output.snapshot
+        CaseRunner.writeLog(lines, to: "\(caseFolder)/\(side)-build.log", command: command)
+        let shown = command.joined(separator: " ")
+        guard end == .exited(0) else {
+            let quoted = lines.suffix(Self.quotedBuildLines).map { "\($0.stream == .stderr ? "err" : "out") | \($0.text)" }
+            let why = Date() >= deadline ? "did not finish within the case limit" : "ended with \(end)"
+            return Check(name: name, passed: false, detail: "\(shown) \(why); the \(side) was not started", context: quoted)
+        }
+        return Check(name: name, passed: true, detail: "\(shown) succeeded")
+    }
+}

@@ -1,0 +1,82 @@
+import FerryCore
+import Foundation
+
+/// Reads and validates scenario files. Every problem is a `SourceError` with file, line and column.
+public enum ScenarioLoader {
+    /// Loads the scenario at `path`.
+    /// - Throws: `SourceError` for a YAML or validation error, `FerryError` when the file cannot be read.
+    public static func load(path: String) throws -> Scenario {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FerryError("\(path): cannot read the scenario file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw FerryError("\(path): the scenario file is not UTF-8 text")
+        }
+        return try decode(text, path: path)
+    }
+
+    /// Decodes scenario text; relative paths in it are taken from the folder of `path`.
+    public static func decode(_ text: String, path: String) throws -> Scenario {
+        let root = try YAMLDocument.parse(text, path: path)
+        let reader = NodeReader(path: path, text: text)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try ScenarioDecoder(reader: reader, folder: folder).scenario(root)
+    }
+}
+
+/// Turns a YAML tree into a `Scenario`, one section per file (`ScenarioDecoder+Network.swift`, ...).
+struct ScenarioDecoder {
+    let reader: NodeReader
+    let folder: String
+
+    func scenario(_ root: YAMLNode) throws -> Scenario {
+        let fields = try reader.mapping(
+            root, named: "", allowed: ["name", "description", "network", "transfer", "server", "client", "timeouts", "expect"],
+            required: ["transfer"])
+        let name = try fields["name"].map { try reader.string($0, "name") }
+            ?? URL(fileURLWithPath: reader.path).deletingPathExtension().lastPathComponent
+        let transfer = try self.transfer(fields["transfer"]!)
+        return Scenario(
+            path: reader.path,
+            name: name,
+            description: try fields["description"].map { try reader.string($0, "description") },
+            network: try network(fields["network"]),
+            transfer: transfer,
+            server: try fields["server"].map { try command($0, side: "server") },
+            client: try fields["client"].map { try command($0, side: "client") },
+            timeouts: try timeouts(fields["timeouts"]),
+            expect: try expectations(fields["expect"]))
+    }
+
+    func transport(_ node: YAMLNode) throws -> TransportProtocol {
+        let text = try reader.string(node, "protocol")
+        guard let value = TransportProtocol(rawValue: text) else {
+            let known = TransportProtocol.allCases.map(\.rawValue).joined(separator: ", ")
+            throw reader.error("'protocol' must be one of \(known), not '\(text)'", at: node.mark)
+        }
+        return value
+    }
+
+    func existingFile(_ node: YAMLNode, _ key: String) throws -> String {
+        let text = try reader.string(node, key)
+        let full = resolve(text)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue else {
+            throw reader.error("'\(key)' file '\(text)' not found (looked for \(full))", at: node.mark)
+        }
+        return full
+    }
+
+    func resolve(_ text: String) -> String {
+        let url = text.hasPrefix("/") ? URL(fileURLWithPath: text) : URL(fileURLWithPath: folder).appendingPathComponent(text)
+        return url.standardizedFileURL.path
+    }
+
+    func checkPlaceholders(_ text: String, _ allowed: [String], at mark: Mark) throws {
+        do {
+            _ = try Placeholders.split(text, allowed: allowed)
+        } catch {
+            throw reader.error(error.message, at: mark)
+        }
+    }
+}
