@@ -121,4 +121,99 @@ import Testing
         #expect(outcome.captured[0] == [5, 0.25])
         #expect(matcher(rules, repetitions: 2).check(stdout: ["copy 2 took 5 ms", "copy 1 took 1 ms"]).failure != nil)
     }
+
+    // MARK: loose matching, one rule at a time
+
+    private func looseMatch(_ line: String, _ template: String, _ options: MatchOptions, transfer: Int? = 1) throws -> Bool {
+        let normalizer = LineNormalizer(options)
+        return try MessageTemplate(template, values: values, normalizer: normalizer).match(normalizer.normalize(line), transfer: transfer) != nil
+    }
+
+    @Test func looseIgnoresCase() throws {
+        let template = Messages.serverStarting.template
+        let line = "I AM STARTING receiving file \"sample.txt\" for the 1st time"
+        #expect(try !looseMatch(line, template, MatchOptions()))
+        #expect(try looseMatch(line, template, MatchOptions(ignoreCase: true)))
+    }
+
+    @Test func looseIgnoresQuotes() throws {
+        let template = Messages.serverStarting.template
+        let line = "I am starting receiving file sample.txt for the 1st time"
+        #expect(try !looseMatch(line, template, MatchOptions()))
+        #expect(try looseMatch(line, template, MatchOptions(ignoreQuotes: true)))
+    }
+
+    @Test func looseIgnoresPunctuationButKeepsDecimalPoints() throws {
+        let template = Messages.serverTime.template
+        let line = "The time used in millisecond to receive \"sample.txt\" for 1st time is : 0.412"
+        #expect(try !looseMatch(line, template, MatchOptions()))
+        #expect(try looseMatch(line, template, MatchOptions(ignorePunctuation: true)))
+        let normalizer = LineNormalizer(MatchOptions(ignorePunctuation: true))
+        let compiled = try MessageTemplate(template, values: values, normalizer: normalizer)
+        #expect(compiled.match(normalizer.normalize(line), transfer: 1)?.ms == 0.412)
+        #expect(normalizer.normalize("is:0.412, done.") == "is 0.412 done ")
+    }
+
+    @Test func looseFoldsRunsOfBlanksFromPrintWithCommas() throws {
+        // Python's print("... file ", name, " for the ", n, "th time") doubles the blanks.
+        let template = "I am starting receiving file {any} for the {nth} time"
+        let line = "I am starting receiving file  receive1.txt for the  1 th time"
+        #expect(try looseMatch(line, template, MatchOptions(anyOrdinal: true)))
+    }
+
+    @Test func anyOrdinalAcceptsEveryWayOfWritingIt() throws {
+        let template = "copy for the {nth} time"
+        for written in ["1st", "1 th", "1th", "1", "1ST"] {
+            #expect(try looseMatch("copy for the \(written) time", template, .loose), "\(written)")
+        }
+        #expect(try !looseMatch("copy for the 1th time", template, MatchOptions()))
+        #expect(try !looseMatch("copy for the 2nd time", template, .loose))
+    }
+
+    @Test func looseShorthandIsEveryRuleTogether() {
+        #expect(MatchOptions.loose == MatchOptions(ignoreCase: true, ignoreQuotes: true, ignorePunctuation: true, anyOrdinal: true))
+        let lines = ["i am starting receiving file  'sample.txt' for the  1 th time."]
+        let rules = [MessageRule(.each, Messages.serverStarting.template)]
+        #expect(matcher(rules, repetitions: 1, options: .loose).check(stdout: lines).failure == nil)
+        // "milliseconds" for "millisecond" is a different word, loose or not.
+        let time = ["The time used in milliseconds to receive sample.txt for 1 th time is: 0.5"]
+        #expect(matcher([MessageRule(.each, Messages.serverTime.template)], repetitions: 1, options: .loose).check(stdout: time).failure != nil)
+    }
+
+    @Test func counterBaseZeroMatchesNMinusOne() {
+        let rules = [MessageRule(.each, "copy {n} sent")]
+        let fromZero = ["copy 0 sent", "copy 1 sent", "copy 2 sent"]
+        #expect(matcher(rules).check(stdout: fromZero).failure != nil)
+        let outcome = matcher(rules, options: MatchOptions(counterBase: 0)).check(stdout: fromZero)
+        #expect(outcome.failure == nil && outcome.entries[0].met == 3)
+        let failure = matcher(rules, repetitions: 4, options: MatchOptions(counterBase: 0)).check(stdout: fromZero).failure
+        #expect(failure?.reason == "missing line for transfer 4" && failure?.expected == "copy 3 sent")
+    }
+
+    @Test func anyBeforeANumberLeavesItEveryDigit() {
+        let rules = [MessageRule(.each, "stored {any}{n}.txt")]
+        let lines = (1...12).map { "stored as receive\($0).txt" }
+        let outcome = matcher(rules, repetitions: 12).check(stdout: lines)
+        #expect(outcome.failure == nil)
+        #expect(outcome.entries[0].met == 12)
+    }
+
+    @Test func aMissIsNotTheEndEveryEntryIsJudged() {
+        // No time lines at all (requirement d), but the average (e) and done (f) are there.
+        let lines = serverOutput(3).filter { !$0.hasPrefix("The time used") }
+        let outcome = matcher(SeedMessages.server).check(stdout: lines)
+        #expect(outcome.entries.map(\.passed) == [true, true, true, false, true, true])
+        #expect(outcome.entries[3].met == 0 && outcome.entries[3].failure?.misses == 3)
+        #expect(outcome.failure?.reason == "missing line for transfer 1")
+    }
+
+    @Test func eachCountsTheTransfersThatHaveTheirLine() {
+        var lines = serverOutput(4)
+        lines.removeAll { $0 == Messages.serverFinishing.line(file: "sample.txt", n: 2) || $0 == Messages.serverFinishing.line(file: "sample.txt", n: 4) }
+        let outcome = matcher(SeedMessages.server, repetitions: 4).check(stdout: lines)
+        let finishing = outcome.entries[2]
+        #expect(finishing.met == 2 && finishing.required == 4 && finishing.failure?.misses == 2)
+        #expect(finishing.failure?.reason == "missing line for transfer 2")
+        #expect(outcome.entries[1].passed && outcome.entries[3].passed)
+    }
 }

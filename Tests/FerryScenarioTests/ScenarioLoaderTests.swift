@@ -105,6 +105,75 @@ import Testing
         #expect(headline(base + "server: {command: [x, '{ip}']}\n") == "x.yaml:3:19: unknown placeholder '{ip}'")
     }
 
+    @Test func gradingKeysDecode() throws {
+        defer { folder.remove() }
+        try FileManager.default.createDirectory(atPath: folder.file("alice"), withIntermediateDirectories: true)
+        let scenario = try load("""
+            transfer: {file: files/sample.txt, port: 9000}
+            network:
+              isolation: same_host
+              hostnames: {server: lab, client: lab}
+              hosts: {lab: "{server_ip}", other: 10.0.0.9}
+            server:
+              command: [python3, server.py]
+              source: "{submission}"
+              files: {CompareStandard.txt: "{standard_path}", data/send.txt: files/sample.txt}
+              build: [javac, Server.java]
+              store: "out/receive{n}.txt"
+            client:
+              command: [python3, client.py]
+              source: alice
+            expect:
+              match: loose
+              counter_base: 0
+              server: [{each: "got {n}", points: 5, name: got}, bye]
+              points: {copies: 40, server.exit: 5, server.lines.time: 2}
+            """)
+        #expect(scenario.network.isolation == .sameHost)
+        #expect(scenario.network.serverHostname == "lab" && scenario.network.clientHostname == "lab")
+        #expect(scenario.network.hosts.map(\.name) == ["lab", "other"] && scenario.network.hosts[0].address == "{server_ip}")
+        let server = try #require(scenario.server)
+        #expect(server.source == "{submission}")
+        #expect(server.files.map(\.name) == ["CompareStandard.txt", "data/send.txt"])
+        #expect(server.build == ["javac", "Server.java"])
+        #expect(server.store == .pattern("out/receive{n}.txt"))
+        #expect(server.store?.folder == "out" && server.store?.namePattern == "receive{n}.txt")
+        #expect(scenario.client?.source == "alice")
+        #expect(scenario.expect.match == MatchOptions(ignoreCase: true, ignoreQuotes: true, ignorePunctuation: true, anyOrdinal: true, counterBase: 0))
+        #expect(scenario.expect.seed)
+        #expect(scenario.expect.server.map(\.name) == ["got", "2"] && scenario.expect.server[0].points == 5)
+        #expect(scenario.expect.points == ["copies": 40, "server.exit": 5, "server.lines.time": 2])
+        let mapping = try load("transfer: {file: files/sample.txt}\nexpect:\n  match: {punctuation: ignore, ordinals: any}\n  messages: none\n")
+        #expect(mapping.expect.match == MatchOptions(ignorePunctuation: true, anyOrdinal: true))
+        #expect(!mapping.expect.seed)
+    }
+
+    @Test func gradingKeyErrorsNameFileLineAndColumn() {
+        defer { folder.remove() }
+        let base = "transfer:\n  file: files/sample.txt\n"
+        #expect(headline(base + "network: {server_ip: 0.0.0.0}\n")
+            == "x.yaml:3:22: 'server_ip' 0.0.0.0 is not an address a client can reach between two hosts; for programs that talk to 0.0.0.0 or 127.0.0.1 use 'isolation: same_host'")
+        #expect(headline(base + "network: {server_ip: '::'}\n")?.hasPrefix("x.yaml:3:22: 'server_ip' :: is not an address") == true)
+        #expect(headline(base + "server: {command: [x], store: 'out/{n}/copy.txt'}\n")
+            == "x.yaml:3:31: 'store' pattern must have '{n}' in the file name, not in a folder")
+        #expect(headline(base + "server: {command: [x], store: 'a{n}b{n}'}\n")
+            == "x.yaml:3:31: 'store' pattern must hold '{n}' once, as in receive{n}.txt")
+        #expect(headline(base + "server: {command: [x], files: {../up.txt: files/sample.txt}}\n")
+            == "x.yaml:3:32: 'files' name '../up.txt' must be a relative path inside the side's folder")
+        #expect(headline(base + "server: {command: [x], source: nowhere}\n")
+            == "x.yaml:3:32: 'source' folder 'nowhere' not found (looked for nowhere)")
+        #expect(headline(base + "server: {command: [x], source: files, cwd: files}\n")
+            == "x.yaml:3:32: give either 'cwd' or 'source', not both: 'source' runs the side in its own copy")
+        #expect(headline(base + "expect: {match: sloppy}\n") == "x.yaml:3:17: 'match' must be exact, loose or a mapping, not 'sloppy'")
+        #expect(headline(base + "expect: {match: {ordinals: some}}\n") == "x.yaml:3:28: 'ordinals' must be exact or any, not 'some'")
+        #expect(headline(base + "expect: {counter_base: 2}\n") == "x.yaml:3:24: 'counter_base' must be 0 to 1, not 2")
+        #expect(headline(base + "expect: {points: {server.exits: 4}}\n") == "x.yaml:3:19: unknown check 'server.exits' in 'points' (did you mean 'server.exit'?)")
+        #expect(headline(base + "network: {isolation: host, hostnames: {server: lab}}\n")
+            == "x.yaml:3:39: 'hostnames' needs namespace isolation, not 'host'")
+        #expect(headline(base + "network: {hostnames: {server: 'lab pc'}}\n")
+            == "x.yaml:3:31: 'server' host name 'lab pc' must be letters, digits, '-' and '.', at most 64 characters")
+    }
+
     @Test func errorsShowTheSourceLineAndACaret() {
         defer { folder.remove() }
         let error = #expect(throws: SourceError.self) { try load("transfer:\n  file: files/sample.txt\n  repetitons: 10\n") }

@@ -1,0 +1,87 @@
+import FerryCore
+@testable import FerryRunner
+import FerryTestSupport
+import Foundation
+import Testing
+
+@Suite struct CopyVerifierTests {
+    let folder: TemporaryDirectory
+    let standard: String
+
+    init() throws {
+        folder = try TemporaryDirectory("ferry-verify")
+        standard = try folder.write("standard.txt", bytes: Array("the standard\n".utf8))
+        try FileManager.default.createDirectory(atPath: folder.file("store"), withIntermediateDirectories: true)
+    }
+
+    private func write(_ name: String, _ text: String = "the standard\n") throws {
+        try folder.write("store/\(name)", bytes: Array(text.utf8))
+    }
+
+    @Test func aFixtureNeverMakesUpForAMissingCopy() throws {
+        defer { folder.remove() }
+        // The false PASS this guards against: repetitions 101, a program that writes 100 copies,
+        // and its CompareStandard.txt fixture (identical to the standard) in the same folder.
+        var verifier = CopyVerifier(location: CopyLocation(folder: folder.file("store"), fixtures: [folder.file("store/CompareStandard.txt")]))
+        verifier.snapshot()
+        try write("CompareStandard.txt")
+        for n in 1...100 { try write("receive\(n).txt") }
+        let result = try verifier.verify(standard: standard, expected: 101)
+        #expect(result.identical == 100 && result.missing == 1 && result.incorrect == 1)
+        #expect(result.extraFiles.isEmpty)
+    }
+
+    @Test func filesBeyondTheExpectedCopiesAreExtraNotCopies() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(store: folder.file("store"))
+        verifier.snapshot()
+        for n in 1...12 { try write("copy\(n).txt") }
+        let result = try verifier.verify(standard: standard, expected: 10)
+        #expect(result.identical == 10 && result.incorrect == 0)
+        // Natural order: copy2 before copy10, so copy11 and copy12 are the extra ones.
+        #expect(result.extraFiles == ["copy11.txt", "copy12.txt"])
+    }
+
+    @Test func aPatternNamesEachCopyExactly() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(location: CopyLocation(folder: folder.file("store"), namePattern: "receive{n}.txt"))
+        verifier.snapshot()
+        try write("receive1.txt")
+        try write("receive2.txt", "not the standard\n")
+        try write("receive4.txt")  // beyond 3: extra, and does not stand in for receive3.txt
+        try write("notes.txt")
+        let result = try verifier.verify(standard: standard, expected: 3)
+        #expect(result.identical == 1 && result.differing == 1 && result.missing == 1)
+        #expect(result.differingFiles == ["receive2.txt"])
+        #expect(result.extraFiles == ["notes.txt", "receive4.txt"])
+    }
+
+    @Test func aPatternFollowsTheCounterBase() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(location: CopyLocation(folder: folder.file("store"), namePattern: "sentfile_{n}.txt", counterBase: 0))
+        verifier.snapshot()
+        for n in 0..<3 { try write("sentfile_\(n).txt") }
+        let result = try verifier.verify(standard: standard, expected: 3)
+        #expect(result.identical == 3 && result.extraFiles.isEmpty)
+    }
+
+    @Test func copiesThatWereThereBeforeAreNotJudged() throws {
+        defer { folder.remove() }
+        try write("receive1.txt")
+        var verifier = CopyVerifier(location: CopyLocation(folder: folder.file("store"), namePattern: "receive{n}.txt"))
+        verifier.snapshot()
+        let result = try verifier.verify(standard: standard, expected: 1)
+        #expect(result.missing == 1 && result.identical == 0)
+    }
+
+    @Test func aStandardThatCannotBeReadIsAnErrorNotMissingCopies() throws {
+        defer { folder.remove() }
+        let verifier = CopyVerifier(store: folder.file("store"))
+        #expect(throws: (any Error).self) { try verifier.verify(standard: folder.file("nowhere.txt"), expected: 3) }
+    }
+
+    @Test func naturalOrderComparesNumbersByValue() {
+        let names = ["copy10.txt", "copy2.txt", "copy1.txt", "a", "copy02.txt", "b1"]
+        #expect(names.sorted(by: NaturalOrder.precedes) == ["a", "b1", "copy1.txt", "copy2.txt", "copy02.txt", "copy10.txt"])
+    }
+}
