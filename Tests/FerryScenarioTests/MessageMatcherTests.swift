@@ -216,4 +216,11 @@ import Testing
         #expect(finishing.failure?.reason == "missing line for transfer 2")
         #expect(outcome.entries[1].passed && outcome.entries[3].passed)
     }
+
+    @Test func anyBetweenBlanksMayBeEmpty() throws {
+        let template = "The average time to receive file {any} in millisecond is: {ms}"
+        #expect(try looseMatch("The average time to receive file in millisecond is: 0.5", template, MatchOptions(), transfer: nil))
+        #expect(try looseMatch("The average time to receive file a b.txt in millisecond is: 0.5", template, MatchOptions(), transfer: nil))
+        #expect(try !looseMatch("The average time to receive filein millisecond is: 0.5", template, MatchOptions(), transfer: nil))
+    }
 }

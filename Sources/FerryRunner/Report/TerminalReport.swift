@@ -9,8 +9,9 @@ public enum TerminalReport {
         let client = result.clientAverage.map { "\(Formatting.milliseconds($0)) ms" } ?? "-"
         let server = result.serverAverage.map { "\(Formatting.milliseconds($0)) ms" } ?? "-"
         let link = result.impairment.map { "  [\($0)]" } ?? ""
+        let score = result.submission == nil ? "" : "  score \(ScoreReport.points(result.score))/\(ScoreReport.points(result.maximumScore))"
         return "\(result.passed ? "PASS" : "FAIL") \(result.name)  \(result.transport)\(link)  buffer \(result.bufferSize)  "
-            + "\(result.repetitions) transfers  \(result.incorrect) incorrect  client \(client)  server \(server)  "
+            + "\(result.repetitions) transfers  \(result.incorrect) incorrect  client \(client)  server \(server)\(score)  "
             + "(\(Formatting.fixed(result.duration, decimals: 1)) s)"
     }
 

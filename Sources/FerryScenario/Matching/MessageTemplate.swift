@@ -19,10 +19,16 @@ public struct MessageTemplate: @unchecked Sendable {
         var pattern = ""
         var groups: [String] = []
         var display = ""
-        for piece in pieces {
+        // `file {any} in`: blanks fold to one, so when `{any}` is empty the line reads `file in`.
+        // Such an `{any}` takes its blank with it, and the next literal starts without one.
+        var dropLeadingBlank = false
+        for (index, piece) in pieces.enumerated() {
             switch piece {
             case .literal(let text):
-                pattern += NSRegularExpression.escapedPattern(for: normalizer.normalize(text))
+                var normalized = normalizer.normalize(text)
+                if dropLeadingBlank && normalized.hasPrefix(" ") { normalized.removeFirst() }
+                dropLeadingBlank = false
+                pattern += NSRegularExpression.escapedPattern(for: normalized)
                 display += text
             case .placeholder(let name):
                 switch name {
@@ -32,7 +38,16 @@ public struct MessageTemplate: @unchecked Sendable {
                     groups.append(name)
                 case "ms": pattern += "([0-9]+(?:\\.[0-9]+)?)"; groups.append(name)
                 case "int": pattern += "[0-9]+"
-                case "any": pattern += ".*?"
+                case "any":
+                    let before = index > 0 ? pieces[index - 1] : nil
+                    let after = index + 1 < pieces.count ? pieces[index + 1] : nil
+                    if case .literal(let previous)? = before, normalizer.normalize(previous).hasSuffix(" "),
+                        case .literal(let next)? = after, normalizer.normalize(next).hasPrefix(" ") {
+                        pattern += "(?:.*? )?"
+                        dropLeadingBlank = true
+                    } else {
+                        pattern += ".*?"
+                    }
                 default:
                     let value = values[name] ?? ""
                     pattern += NSRegularExpression.escapedPattern(for: normalizer.normalize(value))
