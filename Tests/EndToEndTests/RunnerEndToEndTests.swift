@@ -16,22 +16,8 @@ extension NamespaceSuites {
             try folder.copySample()
         }
 
-        struct RunnerOutput {
-            var status: Termination?
-            var stdout: [String]
-            var stderr: [String]
-            var all: String { (stdout + stderr).joined(separator: "\n") }
-        }
-
-        private func runner(_ arguments: [String], timeout: TimeInterval = 180) throws -> RunnerOutput {
-            let child = try ChildProcess(
-                arguments: [BuiltProducts.path("runner")] + arguments + ["--work-dir", folder.file("work")],
-                workingDirectory: folder.path)
-            let status = child.wait(until: Date().addingTimeInterval(timeout)) ?? child.stop()
-            let lines = child.output.snapshot
-            return RunnerOutput(
-                status: status, stdout: lines.filter { $0.stream == .stdout }.map(\.text),
-                stderr: lines.filter { $0.stream == .stderr }.map(\.text))
+        private func runner(_ arguments: [String], timeout: TimeInterval = 180) throws -> RunnerInvocation {
+            try RunnerInvocation(arguments, workDirectory: folder.file("work"), in: folder.path, timeout: timeout)
         }
 
         private func scenario(_ name: String, _ text: String) throws -> String {

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 
 /// Two network namespaces joined by a veth pair: the server host and the client host; or, for
-/// `same_host`, one namespace that is both (loopback up, the server's address on a dummy link).
+/// `same_host`, one namespace that is both (loopback up, holding the server's address too).
 ///
 /// Each side gets its address as a host address (/32 or /128) with a route to the other side,
 /// so any two addresses of one family work, IPv4 or IPv6. Names carry a random token, so
@@ -74,7 +74,8 @@ public final class NamespacePair: @unchecked Sendable {
         }
     }
 
-    /// Creates one namespace for both sides: loopback up, `address` on a dummy link.
+    /// Creates one namespace for both sides: loopback up, with `address` on it too (traffic to any
+    /// local address crosses loopback; a dummy link would change nothing, and not every kernel has one).
     /// - Throws: `FerryRunError.environment` when a step fails (everything made so far is removed).
     public init(sharedAddress: String, token: String = NamespacePair.newToken()) throws {
         let address = try SocketAddress(host: sharedAddress, port: 0)
@@ -85,15 +86,12 @@ public final class NamespacePair: @unchecked Sendable {
         serverLink = "lo"
         clientLink = "lo"
         isShared = true
-        let dummy = "fy\(token)d"
         let isIPv6 = address.family == AF_INET6
         let steps: [[String]] = [
             ["ip", "netns", "add", serverNamespace],
             ["ip", "-n", serverNamespace, "link", "set", "lo", "up"],
-            ["ip", "-n", serverNamespace, "link", "add", dummy, "type", "dummy"],
-            ["ip", "-n", serverNamespace, "addr", "add", serverAddress + (isIPv6 ? "/128" : "/32"), "dev", dummy]
+            ["ip", "-n", serverNamespace, "addr", "add", serverAddress + (isIPv6 ? "/128" : "/32"), "dev", "lo"]
                 + (isIPv6 ? ["nodad"] : []),
-            ["ip", "-n", serverNamespace, "link", "set", dummy, "up"],
         ]
         try NamespaceRegistry.shared.creating(self) {
             do {

@@ -16,7 +16,7 @@ public enum TerminalReport {
     }
 
     /// The most context lines shown per failed check.
-    public static let contextLines = 5
+    public static let contextLines = 10
 
     /// The lines explaining a failed case; empty for a passed one.
     public static func failureLines(_ result: CaseResult) -> [String] {
@@ -26,8 +26,8 @@ public enum TerminalReport {
         for failure in failures {
             lines.append("     FAIL \(failure.name): \(failure.detail)")
             guard !failure.context.isEmpty else { continue }
-            let isStderr = failure.context.allSatisfy { $0.hasPrefix("stderr: ") }
-            lines.append(isStderr ? "          its last stderr lines:" : "          output around there:")
+            let aroundLine = failure.context.first?.first?.isNumber == true
+            lines.append(aroundLine ? "          output around there:" : "          its last lines:")
             lines += failure.context.suffix(contextLines).map { "            \($0)" }
         }
         let skipped = result.checks.filter { $0.status == .skipped }

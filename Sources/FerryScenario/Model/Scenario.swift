@@ -81,8 +81,8 @@ public enum Isolation: String, Sendable, CaseIterable {
     case auto
     /// Two network namespaces joined by a veth pair.
     case namespaces
-    /// Both sides in one new network namespace (loopback up, the server's address on a dummy
-    /// interface), for programs that talk to `0.0.0.0` or `127.0.0.1`.
+    /// Both sides in one new network namespace (loopback up, the server's address on it), for
+    /// programs that talk to `0.0.0.0` or `127.0.0.1`.
     case sameHost = "same_host"
     /// Both sides on this machine, on one of its real addresses.
     case host
