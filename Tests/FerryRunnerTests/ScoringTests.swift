@@ -90,4 +90,13 @@ import Testing
         #expect(test["name"] as? String == "copies" && test["status"] as? String == "failed" && test["output"] as? String == "1 missing")
         #expect(test["score"] as? Double == 1 && test["max_score"] as? Double == 3)
     }
+
+    @Test func theClientsFailureIsNamedBeforeTheServersWait() {
+        let checks = CaseEvaluation.inReadingOrder([
+            Check(name: "server.start", passed: true, detail: ""), Check(name: "time_limit", passed: false, detail: "server did not exit"),
+            Check(name: "copies", passed: false, detail: ""), Check(name: "client.exit", passed: false, detail: "exit status 1"),
+            Check(name: "server.exit", passed: false, detail: ""), Check(name: "server.build", passed: true, detail: ""),
+        ])
+        #expect(checks.map(\.name) == ["server.build", "server.start", "client.exit", "server.exit", "time_limit", "copies"])
+    }
 }

@@ -244,3 +244,13 @@ func scenarioErrorHeadline(_ text: String, in folder: TemporaryDirectory) -> Str
         return "\(error)"
     }
 }
+
+@Suite struct CheckNameTests {
+    @Test func everyCheckNameIsDocumented() throws {
+        let docs = try String(contentsOfFile: "\(repositoryRoot())/docs/scenario-format.md", encoding: .utf8)
+        for name in CheckName.builtIn {
+            let listed = name.contains(".lines.") ? docs.contains("\n\(name) ") : docs.contains("`\(name)`")
+            #expect(listed, "\(name) is not in docs/scenario-format.md")
+        }
+    }
+}

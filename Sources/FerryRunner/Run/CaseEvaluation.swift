@@ -90,7 +90,25 @@ struct CaseEvaluation {
                 }
             }
         }
-        return assignPoints(checks)
+        return assignPoints(Self.inReadingOrder(checks))
+    }
+
+    /// The checks of running the sides, in the order a reader wants them: builds, starts, then the
+    /// exits (the client's first: when it failed and the server then waited for more, the client's
+    /// failure is the cause), then the time limit. Every other check keeps its place after them.
+    static let runOrder = [
+        CheckName.build(.server), CheckName.build(.client), CheckName.start(.server), CheckName.serverReady,
+        CheckName.start(.client), CheckName.exit(.client), CheckName.exit(.server), CheckName.timeLimit,
+    ]
+
+    static func inReadingOrder(_ checks: [Check]) -> [Check] {
+        checks.enumerated()
+            .sorted { left, right in
+                let a = runOrder.firstIndex(of: left.element.name) ?? runOrder.count
+                let b = runOrder.firstIndex(of: right.element.name) ?? runOrder.count
+                return a != b ? a < b : left.offset < right.offset
+            }
+            .map(\.element)
     }
 
     // MARK: points
