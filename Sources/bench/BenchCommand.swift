@@ -23,6 +23,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Only the four transfer sizes: skip the memory, iperf3, runner and datagram measurements.")
     var transfersOnly = false
 
+    @Flag(help: "Instead: the runner grading 8 copies of scenarios/grading's example submission with --jobs 1 and --jobs 4.")
+    var grading = false
+
     static func main() { CommandLineEntry.main(Self.self) }
 
     func validate() throws {
@@ -37,6 +40,11 @@ struct BenchCommand: ParsableCommand {
             rounds: rounds, anchors: FileManager.default.fileExists(atPath: anchorFolder) ? anchorFolder : nil, binaries: binaries,
             workFolder: workDir, sizes: BenchOptions.standardSizes, extras: !transfersOnly)
         let sink = StandardStreams()
+        if grading {
+            let bench = GradingBench(binaries: binaries, example: "scenarios/grading", workFolder: "\(workDir)/grading", rounds: rounds)
+            for line in try bench.report(log: { sink.diagnostic($0) }) { sink.out(line) }
+            return
+        }
         let bench = try Benchmark(options: options, log: { sink.diagnostic($0) })
         defer { bench.close() }
         for line in try bench.report() { sink.out(line) }
