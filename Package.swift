@@ -17,12 +17,12 @@ let package = Package(
     targets: [
         /// Sockets, wire protocol, timing, messages and verification: everything `server` and `client` do.
         .target(name: "FerryCore"),
-        /// Option groups and the one-line-error entry point shared by the executables.
+        /// Option groups, the one-line-error entry point and the executables' folder, shared by the executables.
         .target(name: "FerryCLI", dependencies: ["FerryCore", argumentParser]),
         .executableTarget(name: "server", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
         .executableTarget(name: "client", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
         .executableTarget(name: "runner", dependencies: ["FerryCore", "FerryRunner", "FerryCLI", argumentParser]),
-        /// The benchmark beside the anchors: `make bench`.
+        /// The benchmark beside the anchors (`make bench`) and its test data (`PatternFile`).
         .target(name: "FerryBench", dependencies: ["FerryCore", "FerryRunner"]),
         .executableTarget(name: "bench", dependencies: ["FerryBench", "FerryCore", "FerryCLI", argumentParser]),
 
@@ -30,10 +30,10 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         /// YAML scenarios: the libyaml wrapper, the node tree and the typed, validated scenario model.
         .target(name: "FerryScenario", dependencies: ["CYAML", "FerryCore"]),
-        /// Hosts (network namespaces), child processes and, later, scenarios: what `runner` does.
+        /// Hosts (network namespaces), child processes, cases, checks and reports: what `runner` does.
         .target(name: "FerryRunner", dependencies: ["FerryCore", "FerryScenario"]),
 
-        .target(name: "FerryTestSupport", dependencies: ["FerryCore", "FerryRunner"], path: "Tests/FerryTestSupport"),
+        .target(name: "FerryTestSupport", dependencies: ["FerryCore", "FerryRunner", "FerryBench", "FerryCLI"], path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
         .testTarget(name: "FerryScenarioTests", dependencies: ["FerryScenario", "FerryCore", "FerryTestSupport"]),
         .testTarget(name: "FerryRunnerTests", dependencies: ["FerryRunner", "FerryScenario", "FerryCore", "FerryTestSupport"]),

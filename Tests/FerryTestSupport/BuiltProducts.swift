@@ -1,3 +1,4 @@
+import FerryCLI
 import FerryCore
 import Foundation
 

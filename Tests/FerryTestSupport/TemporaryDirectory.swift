@@ -1,4 +1,4 @@
-import FerryRunner
+import FerryBench
 import Foundation
 
 /// A fresh folder under the system's temporary folder, removed by `remove()`.

@@ -96,6 +96,6 @@ public final class CopyStore {
 
 /// glibc's `renameat2` (2.28 and later), looked up at run time since Glibc's module does not export it.
 private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
-nonisolated(unsafe) private let renameWithoutReplacing: RenameAt2? = dlsym(nil, "renameat2").map {
+private let renameWithoutReplacing: RenameAt2? = dlsym(nil, "renameat2").map {
     unsafeBitCast($0, to: RenameAt2.self)
 }

@@ -106,8 +106,8 @@ struct StreamReceiver {
         let fixed: TransferHeader.Fixed
         do {
             fixed = try TransferHeader.decodeFixed(UnsafeRawBufferPointer(rebasing: buffer[0..<TransferHeader.fixedLength]))
-        } catch let refusal as HeaderRefusal {
-            throw TransferFailure.refused(refusal)
+        } catch {
+            throw TransferFailure.refused(error)
         }
         outcome.transfer = fixed.transfer
         let headerLength = TransferHeader.fixedLength + fixed.nameLength

@@ -1,6 +1,7 @@
 import FerryCore
 import Foundation
 import Glibc
+import Synchronization
 
 /// Two network namespaces joined by a veth pair: the server host and the client host; or, for
 /// `same_host`, one namespace that is both (loopback up, holding the server's address too).
@@ -10,7 +11,7 @@ import Glibc
 /// pairs of concurrent runs never collide. `remove()` kills whatever still runs inside and
 /// deletes the namespaces (the veth pair goes with them) and their hosts files; it must be
 /// called exactly once.
-public final class NamespacePair: @unchecked Sendable {
+public final class NamespacePair: Sendable {
     /// The server side's namespace name, `ferry-<token>-srv`.
     public let serverNamespace: String
     /// The client side's namespace name, `ferry-<token>-cli`.
@@ -25,7 +26,8 @@ public final class NamespacePair: @unchecked Sendable {
     public let clientLink: String
     /// True when both sides share one namespace (`same_host`).
     public let isShared: Bool
-    private var removed = false
+    /// Set once by whichever thread removes the pair first (the run, or the signal thread).
+    private let removed = Atomic<Bool>(false)
 
     /// The namespaces, once each.
     public var namespaces: [String] { isShared ? [serverNamespace] : [serverNamespace, clientNamespace] }
@@ -123,7 +125,7 @@ public final class NamespacePair: @unchecked Sendable {
     static let etcFolder = "/etc/netns"
 
     deinit {
-        assert(removed, "NamespacePair \(serverNamespace) leaked: remove() was never called")
+        assert(removed.load(ordering: .acquiring), "NamespacePair \(serverNamespace) leaked: remove() was never called")
     }
 
     /// Six hex digits from the system's random source.
@@ -151,12 +153,11 @@ public final class NamespacePair: @unchecked Sendable {
     }
 
     /// For a pair that was never made.
-    fileprivate func markRemoved() { removed = true }
+    fileprivate func markRemoved() { removed.store(true, ordering: .releasing) }
 
     /// Kills every process still inside either namespace, then deletes both. Idempotent.
     public func remove() {
-        guard !removed else { return }
-        removed = true
+        guard !removed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for namespace in namespaces {
             Self.killProcesses(in: namespace)
             _ = try? Tool.run(["ip", "netns", "del", namespace])

@@ -1,10 +1,12 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// The write end of the self-pipe the signal handler writes to (set once, before the handler).
 nonisolated(unsafe) private var signalPipeWriter: Int32 = -1
-/// Set by the handler (an async-signal-safe store) as soon as a signal arrives.
-nonisolated(unsafe) private var signalArrived: sig_atomic_t = 0
+/// Set by the handler as soon as a signal arrives (a lock-free atomic store, safe in a handler),
+/// read by the main thread.
+private let signalArrived = Atomic<Bool>(false)
 
 /// Turns SIGINT, SIGTERM and SIGHUP into a call on an ordinary thread, so the runner can stop its
 /// children and remove its namespaces before it exits.
@@ -21,7 +23,7 @@ public enum SignalWatcher {
         let reader = ends[0]
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in
-            signalArrived = 1
+            signalArrived.store(true, ordering: .sequentiallyConsistent)
             var byte = UInt8(truncatingIfNeeded: signal)
             _ = write(signalPipeWriter, &byte, 1)
         }
@@ -46,26 +48,7 @@ extension SignalWatcher {
     /// Call before exiting normally: once a signal has arrived, the handler thread owns the exit
     /// (it must finish removing namespaces first), so this waits for it and never returns.
     public static func yieldToInterruption() {
-        guard signalArrived != 0 else { return }
+        guard signalArrived.load(ordering: .sequentiallyConsistent) else { return }
         while true { pause() }
-    }
-}
-
-/// The children alive in this process, so that an interrupted run can stop them.
-public final class ProcessRegistry: @unchecked Sendable {
-    public static let shared = ProcessRegistry()
-    private let children = LiveObjects<ChildProcess>()
-
-    /// True once `stopAll` ran: no further tracked child may start.
-    public var isClosed: Bool { children.isClosed }
-
-    func add(_ child: ChildProcess) { children.insert(child) }
-    func remove(_ child: ChildProcess) { children.remove(child) }
-
-    /// Stops every child still registered (SIGTERM, grace, SIGKILL); none may start afterwards.
-    public func stopAll(grace: TimeInterval = 1) {
-        let alive = children.close()
-        for child in alive { child.signalGroup(SIGTERM) }
-        for child in alive { child.stop(grace: grace) }
     }
 }

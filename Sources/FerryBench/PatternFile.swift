@@ -5,7 +5,9 @@ import Foundation
 public enum PatternFile {
     /// Writes `size` bytes to `path`, replacing it.
     public static func write(_ path: String, size: Int) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var block = [UInt8](repeating: 0, count: 1 << 20)
