@@ -2,32 +2,44 @@ import ArgumentParser
 import FerryCore
 
 /// A duration on the command line: `500ms`, `5s`, `2m`; a bare number is seconds.
-public struct DurationArgument: ExpressibleByArgument, Sendable {
+public struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertible {
     /// The duration in nanoseconds.
     public let nanoseconds: UInt64
+    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
     public init?(argument: String) {
         guard let value = Quantities.duration(argument) else { return nil }
         nanoseconds = value
     }
     public static var defaultCompletionKind: CompletionKind { .default }
+    /// As people write it (`200ms`), for help texts.
+    public var description: String { Quantities.durationText(nanoseconds) }
+    public var defaultValueDescription: String { description }
 }
 
 /// A size on the command line: `4096`, `64KiB`, `1MiB`, `16GiB`.
-public struct SizeArgument: ExpressibleByArgument, Sendable {
+public struct SizeArgument: ExpressibleByArgument, Sendable, CustomStringConvertible {
     /// The size in bytes.
     public let bytes: UInt64
+    public init(bytes: UInt64) { self.bytes = bytes }
     public init?(argument: String) {
         guard let value = Quantities.size(argument) else { return nil }
         bytes = value
     }
+    /// As people write it (`16GiB`), for help texts.
+    public var description: String { Quantities.sizeText(bytes) }
+    public var defaultValueDescription: String { description }
 }
 
 extension TransportProtocol: ExpressibleByArgument {}
 
 /// A link rate on the command line: `100mbit`, `1gbit`; `0` for no limit.
-public struct RateArgument: ExpressibleByArgument, Sendable {
+public struct RateArgument: ExpressibleByArgument, Sendable, CustomStringConvertible {
     /// Bits per second.
     public let bitsPerSecond: UInt64
+    public init(bitsPerSecond: UInt64) { self.bitsPerSecond = bitsPerSecond }
+    /// As people write it (`10gbit`, `0`), for help texts.
+    public var description: String { bitsPerSecond == 0 ? "0" : Quantities.rateText(bitsPerSecond) }
+    public var defaultValueDescription: String { description }
     public init?(argument: String) {
         if argument == "0" {
             bitsPerSecond = 0
@@ -42,11 +54,11 @@ public struct RateArgument: ExpressibleByArgument, Sendable {
 public struct TransferOptions: ParsableArguments {
     public init() {}
 
-    @Option(help: "The TCP port (1-65535).")
+    @Option(help: "The port (1-65535): TCP for tcp, UDP for udp and rudp.")
     public var port: Int
 
-    @Option(help: "How many transfers, one connection each.")
-    public var count: Int = 100
+    @Option(help: "How many transfers (tcp: one connection each).")
+    public var count: Int = TransferDefaults.count
 
     @Option(name: .customLong("protocol"), help: "tcp, udp (no retransmission) or rudp (Ferry's reliable UDP).")
     public var transport: TransportProtocol = .tcp
@@ -60,15 +72,15 @@ public struct TransferOptions: ParsableArguments {
     public var bufferSizeArgument: SizeArgument?
 
     @Option(name: .customLong("udp-idle"), help: "udp: a gap this long without datagrams ends a transfer whose end marker was lost.")
-    public var udpIdle: DurationArgument = DurationArgument(argument: "200ms")!
+    public var udpIdle = DurationArgument(nanoseconds: TransferDefaults.udpIdle)
 
     /// The buffer size given, or the protocol's default.
-    public var bufferSize: Int { bufferSizeArgument.map { Int($0.bytes) } ?? transport.defaultBufferSize }
+    public var bufferSize: Int { bufferSizeArgument.map { Int($0.bytes) } ?? TransferDefaults.bufferSize(for: transport) }
 
     @Option(
         name: .customLong("idle-timeout"),
         help: "How long the peer may stay silent during a transfer before it is abandoned (e.g. 10s, 500ms).")
-    public var idleTimeout: DurationArgument = DurationArgument(argument: "10s")!
+    public var idleTimeout = DurationArgument(nanoseconds: TransferDefaults.idleTimeout)
 
     @Option(help: "Write the per-transfer results and the summary as JSON to this path.")
     public var json: String?

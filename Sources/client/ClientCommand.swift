@@ -6,7 +6,7 @@ import FerryCore
 struct ClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
-        abstract: "Send a file N times to a Ferry server, one fresh TCP connection per transfer, and report the server's verdicts.",
+        abstract: "Send a file N times to a Ferry server (tcp: a fresh connection each; udp, rudp: datagrams) and report the server's verdicts.",
         discussion: "See docs/usage.md.")
 
     @Option(help: "The server's IPv4 or IPv6 address.")
@@ -18,13 +18,13 @@ struct ClientCommand: ParsableCommand {
     var file: String
 
     @Option(name: .customLong("connect-timeout"), help: "How long to keep trying to connect for each transfer (e.g. 5s).")
-    var connectTimeout: DurationArgument = DurationArgument(argument: "5s")!
+    var connectTimeout = DurationArgument(nanoseconds: TransferDefaults.connectTimeout)
 
     @Option(help: "rudp: datagrams in flight at once (1-4096).")
-    var window: Int = 64
+    var window: Int = TransferDefaults.window
 
     @Option(name: .customLong("udp-rate"), help: "udp: pace datagrams to at most this rate (e.g. 500mbit, 1gbit; 0 for none).")
-    var udpRate: RateArgument = RateArgument(argument: "10gbit")!
+    var udpRate = RateArgument(bitsPerSecond: TransferDefaults.udpRate)
 
     static func main() { CommandLineEntry.main(Self.self) }
 

@@ -6,7 +6,7 @@ import FerryCore
 struct ServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Receive a file N times over fresh TCP connections, store every copy and check it against a standard file.",
+        abstract: "Receive a file N times (tcp: a fresh connection each; udp, rudp: datagrams), store every copy and check it against a standard file.",
         discussion: "Copies go to <store>/<stem>.<n><ext> (sample.1.txt, ...). See docs/usage.md.")
 
     @Option(help: "The address to listen on: an IPv4 or IPv6 address of this host, or 'auto' for its first non-loopback one.")
@@ -18,10 +18,10 @@ struct ServerCommand: ParsableCommand {
     var standard: String
 
     @Option(help: "The folder copies are stored in; made if missing.")
-    var store: String = "received"
+    var store: String = TransferDefaults.store
 
     @Option(name: .customLong("max-size"), help: "Refuse transfers that announce more bytes than this (e.g. 16GiB).")
-    var maxSize: SizeArgument = SizeArgument(argument: "16GiB")!
+    var maxSize = SizeArgument(bytes: TransferDefaults.maximumSize)
 
     static func main() { CommandLineEntry.main(Self.self) }
 

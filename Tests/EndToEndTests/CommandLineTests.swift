@@ -58,4 +58,48 @@ import Testing
         #expect(output.stderr.count == 3)
         #expect(output.stderr.allSatisfy { $0.count <= 110 })
     }
+
+    /// The long options a built executable's `--help` lists.
+    private func helpOptions(_ program: String) throws -> Set<String> {
+        let child = try ChildProcess(arguments: [BuiltProducts.path(program), "--help"])
+        _ = child.wait(until: Date().addingTimeInterval(20))
+        let lines = child.output.snapshot.filter { $0.stream == .stdout }.map(\.text)
+        return Set(lines.compactMap { line in
+            line.firstMatch(of: /^  (?:-\w, )?--([a-z][a-z-]*)/).map { "--" + String($0.1) }
+        }).subtracting(["--help"])
+    }
+
+    /// The options a doc's table lists between `heading` and the next `## ` heading.
+    private func documentedOptions(_ doc: String, after heading: String) throws -> Set<String> {
+        let text = try String(contentsOfFile: "\(repositoryRoot())/docs/\(doc)", encoding: .utf8)
+        guard let start = text.range(of: heading + "\n") else { return [] }
+        let section = text[start.upperBound...].components(separatedBy: "\n## ").first ?? ""
+        return Set(section.split(separator: "\n").compactMap { line in
+            line.firstMatch(of: /^\| `(--[a-z][a-z-]*)/).map { String($0.1) }
+        })
+    }
+
+    @Test func everyOptionInHelpIsDocumentedAndNoOther() throws {
+        for (program, doc, heading) in [("server", "usage.md", "## server"), ("client", "usage.md", "## client"), ("runner", "runner.md", "# runner")] {
+            let shown = try helpOptions(program)
+            let documented = try documentedOptions(doc, after: heading)
+            #expect(!shown.isEmpty)
+            #expect(shown == documented, "\(program): only in --help: \(shown.subtracting(documented).sorted()); only in docs/\(doc): \(documented.subtracting(shown).sorted())")
+        }
+    }
+
+    @Test func diagnosticsComeAfterTheStdoutLinesBeforeThem() throws {
+        defer { folder.remove() }
+        // stdout into a pipe is held back; a diagnostic must write it out first. Both streams go
+        // into one pipe here, so the order they were written in is the order read.
+        let client = "\(BuiltProducts.path("client")) --server 127.0.0.1 --port 1 --file \(sample) --allow-loopback --connect-timeout 200ms"
+        let child = try ChildProcess(arguments: ["sh", "-c", "\(client) 2>&1"])
+        #expect(child.wait(until: Date().addingTimeInterval(30)) == .exited(1))
+        let lines = child.output.snapshot.map(\.text)
+        #expect(lines == [
+            "I am connecting to server side: 127.0.0.1",
+            "I am sending file \"sample.txt\" for the 1st time",
+            "client: cannot reach the server at 127.0.0.1:1 within 0.2 s: connect 127.0.0.1:1: Connection refused",
+        ])
+    }
 }

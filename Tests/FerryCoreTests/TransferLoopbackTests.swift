@@ -71,7 +71,7 @@ import Testing
         let port = try freeLoopbackPort()
         let sink = RecordingSink()
         let server = startServer(try serverConfiguration(port: port, count: 6, idle: 300_000_000), sink: sink)
-        usleep(100_000)
+        #expect(sink.waitForLine(Messages.serverReady.text))
 
         let slash = TransferHeader(transfer: 1, size: 10, name: "../../etc/passwd").encoded()
         #expect(try rawPeer(port: port, send: slash)?.status == .refused)
@@ -159,7 +159,7 @@ import Testing
         configuration.transport = transport
         let sink = RecordingSink()
         let server = startServer(configuration, sink: sink)
-        usleep(100_000)
+        #expect(sink.waitForLine(Messages.serverReady.text))
         // 100000 bytes cannot be 3 segments of 1400.
         let socket = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "peer")
         defer { socket.close() }
@@ -197,7 +197,7 @@ import Testing
         configuration.transport = .udp
         let sink = RecordingSink()
         let server = startServer(configuration, sink: sink)
-        usleep(100_000)
+        #expect(sink.waitForLine(Messages.serverReady.text))
         let bytes = [UInt8](FileManager.default.contents(atPath: standard)!)
         let payload = 1000
         let segments = (bytes.count + payload - 1) / payload
@@ -252,8 +252,9 @@ import Testing
         let port = try freeLoopbackPort()
         var configuration = try serverConfiguration(port: port, count: 1)
         configuration.transport = .rudp
-        let server = startServer(configuration, sink: RecordingSink())
-        usleep(100_000)
+        let sink = RecordingSink()
+        let server = startServer(configuration, sink: sink)
+        #expect(sink.waitForLine(Messages.serverReady.text))
         let socket = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "peer")
         defer { socket.close() }
         try socket.connectDatagram(to: SocketAddress(host: "127.0.0.1", port: port))

@@ -158,12 +158,33 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(lines.filter { $0.stream == .stderr }.map(\.text) == ["two"])
     }
 
+    /// A unique `sleep` command line, to find exactly this test's processes.
+    private func uniqueSleep() -> String { "sleep 300.\(Int.random(in: 100_000...999_999))" }
+
     @Test func stopEndsTheWholeGroup() throws {
-        let marker = "ferry-group-\(NamespacePair.newToken())"
-        let child = try ChildProcess(arguments: ["sh", "-c", "sleep 300 & sleep 301; echo \(marker)"])
-        usleep(100_000)
+        let background = uniqueSleep()
+        let child = try ChildProcess(arguments: ["sh", "-c", "\(background) & \(uniqueSleep())"])
+        #expect(ProcessTable.eventually { ProcessTable.pids(containing: background).count == 1 })
         #expect(child.stop(grace: 1) == .signaled(SIGTERM))
-        #expect(ProcessTable.eventually { ProcessTable.pids(containing: "sleep 300").isEmpty })
+        #expect(ProcessTable.eventually { ProcessTable.pids(containing: background).isEmpty })
+    }
+
+    @Test func stopAlsoEndsAMemberThatIgnoresSIGTERMAfterItsLeaderIsGone() throws {
+        let stubborn = uniqueSleep()
+        let child = try ChildProcess(arguments: ["sh", "-c", "(trap '' TERM; exec \(stubborn)) & \(uniqueSleep())"])
+        #expect(ProcessTable.eventually { ProcessTable.pids(containing: stubborn).count == 1 })
+        #expect(child.stop(grace: 1) == .signaled(SIGTERM))
+        #expect(ProcessTable.eventually { ProcessTable.pids(containing: stubborn).isEmpty })
+    }
+
+    @Test func waitingReturnsWhenTheChildExitsNotAtTheDeadline() throws {
+        let child = try ChildProcess(arguments: ["sh", "-c", "exit 4"])
+        #expect(child.waitForExit(until: Date().addingTimeInterval(60)))
+        #expect(child.wait(until: Date().addingTimeInterval(60)) == .exited(4))
+        #expect(!child.isRunning && child.termination == .exited(4))
+        let sleeper = try ChildProcess(arguments: ["sh", "-c", uniqueSleep()])
+        #expect(!sleeper.waitForExit(until: Date().addingTimeInterval(0.05)) && sleeper.isRunning)
+        sleeper.stop()
     }
 
     @Test func outputBeyondTheCapIsCountedNotKept() throws {

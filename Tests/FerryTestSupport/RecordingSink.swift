@@ -1,9 +1,10 @@
 import FerryCore
 import Foundation
 
-/// A `LineSink` that keeps every line, for asserting what a server or client printed.
+/// A `LineSink` that keeps every line, for asserting what a server or client printed, and lets a
+/// test wait for a line (the server's ready line) instead of sleeping.
 public final class RecordingSink: LineSink, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var outLines: [String] = []
     private var diagnosticLines: [String] = []
 
@@ -12,7 +13,20 @@ public final class RecordingSink: LineSink, @unchecked Sendable {
     public func out(_ line: String) {
         lock.lock()
         outLines.append(line)
+        lock.broadcast()
         lock.unlock()
+    }
+
+    /// Waits up to `seconds` for a stdout line equal to `line`; true when it came.
+    @discardableResult
+    public func waitForLine(_ line: String, seconds: TimeInterval = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        lock.lock()
+        defer { lock.unlock() }
+        while !outLines.contains(line) {
+            if !lock.wait(until: deadline) { return outLines.contains(line) }
+        }
+        return true
     }
 
     public func diagnostic(_ line: String) {

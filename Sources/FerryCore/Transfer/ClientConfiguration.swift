@@ -6,8 +6,14 @@ public struct ClientConfiguration: Sendable {
     public var filePath: String
     /// How many transfers.
     public var count: Int
-    /// The most bytes handed to one `sendfile(2)` call.
-    public var bufferSize: Int
+    /// tcp: the most bytes handed to one `sendfile(2)` call; udp and rudp: payload bytes per
+    /// datagram. Unless set, the protocol's default (`TransferDefaults.bufferSize(for:)`), also
+    /// when `transport` changes later.
+    public var bufferSize: Int {
+        get { chosenBufferSize ?? TransferDefaults.bufferSize(for: transport) }
+        set { chosenBufferSize = newValue }
+    }
+    private var chosenBufferSize: Int?
     /// How long (nanoseconds) to keep trying to connect for each transfer.
     public var connectTimeout: UInt64
     /// How long (nanoseconds) the server may stay silent while we send or await its verdict.
@@ -24,10 +30,10 @@ public struct ClientConfiguration: Sendable {
     public var udpRate: UInt64
 
     public init(
-        server: SocketAddress, filePath: String, count: Int = 100, bufferSize: Int = 1 << 20,
-        connectTimeout: UInt64 = 5_000_000_000, idleTimeout: UInt64 = 10_000_000_000, jsonPath: String? = nil,
-        transport: TransportProtocol = .tcp, udpIdle: UInt64 = 200_000_000, window: Int = 64,
-        udpRate: UInt64 = 10_000_000_000
+        server: SocketAddress, filePath: String, count: Int = TransferDefaults.count, bufferSize: Int? = nil,
+        connectTimeout: UInt64 = TransferDefaults.connectTimeout, idleTimeout: UInt64 = TransferDefaults.idleTimeout,
+        jsonPath: String? = nil, transport: TransportProtocol = .tcp, udpIdle: UInt64 = TransferDefaults.udpIdle,
+        window: Int = TransferDefaults.window, udpRate: UInt64 = TransferDefaults.udpRate
     ) {
         self.udpRate = udpRate
         self.transport = transport
@@ -36,7 +42,7 @@ public struct ClientConfiguration: Sendable {
         self.server = server
         self.filePath = filePath
         self.count = count
-        self.bufferSize = bufferSize
+        chosenBufferSize = bufferSize
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
         self.jsonPath = jsonPath

@@ -8,8 +8,14 @@ public struct ServerConfiguration: Sendable {
     public var count: Int
     /// Where copies are stored.
     public var storeDirectory: String
-    /// The receive buffer: the most bytes taken from the socket at once.
-    public var bufferSize: Int
+    /// tcp: the receive buffer, the most bytes taken from the socket at once; udp and rudp: payload
+    /// bytes per datagram. Unless set, the protocol's default (`TransferDefaults.bufferSize(for:)`),
+    /// also when `transport` changes later.
+    public var bufferSize: Int {
+        get { chosenBufferSize ?? TransferDefaults.bufferSize(for: transport) }
+        set { chosenBufferSize = newValue }
+    }
+    private var chosenBufferSize: Int?
     /// Larger announced sizes are refused.
     public var maximumSize: UInt64
     /// A peer silent this long (nanoseconds) loses its transfer.
@@ -22,9 +28,10 @@ public struct ServerConfiguration: Sendable {
     public var udpIdle: UInt64
 
     public init(
-        address: SocketAddress, standardPath: String, count: Int = 100, storeDirectory: String = "received",
-        bufferSize: Int = 1 << 20, maximumSize: UInt64 = 16 << 30, idleTimeout: UInt64 = 10_000_000_000,
-        jsonPath: String? = nil, transport: TransportProtocol = .tcp, udpIdle: UInt64 = 200_000_000
+        address: SocketAddress, standardPath: String, count: Int = TransferDefaults.count,
+        storeDirectory: String = TransferDefaults.store, bufferSize: Int? = nil, maximumSize: UInt64 = TransferDefaults.maximumSize,
+        idleTimeout: UInt64 = TransferDefaults.idleTimeout, jsonPath: String? = nil, transport: TransportProtocol = .tcp,
+        udpIdle: UInt64 = TransferDefaults.udpIdle
     ) {
         self.transport = transport
         self.udpIdle = udpIdle
@@ -32,7 +39,7 @@ public struct ServerConfiguration: Sendable {
         self.standardPath = standardPath
         self.count = count
         self.storeDirectory = storeDirectory
-        self.bufferSize = bufferSize
+        chosenBufferSize = bufferSize
         self.maximumSize = maximumSize
         self.idleTimeout = idleTimeout
         self.jsonPath = jsonPath

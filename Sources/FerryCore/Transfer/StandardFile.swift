@@ -2,8 +2,9 @@ import Glibc
 
 /// The server's standard file, which every received copy is compared against.
 ///
-/// Small files (up to `defaultCacheLimit`) are read into memory once; larger ones are read in
-/// chunks of the receive buffer's size, so memory stays constant whatever the file size.
+/// Small files (up to `defaultCacheLimit`) are read into memory once; larger ones are mapped
+/// window by window (`defaultWindowSize`) as the comparison reaches them, so memory stays
+/// constant whatever the file size.
 public final class StandardFile {
     /// Files up to this size are kept in memory by default.
     public static let defaultCacheLimit = 8 << 20

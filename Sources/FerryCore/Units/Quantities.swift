@@ -32,6 +32,26 @@ public enum Quantities {
         return scaled(text.lowercased(), units: units, bare: nil)
     }
 
+    /// A duration as people write it, in the largest unit that divides it: `200ms`, `5s`, `2m`.
+    public static func durationText(_ nanoseconds: UInt64) -> String {
+        text(nanoseconds, units: [("h", 3_600_000_000_000), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)], base: "ns")
+    }
+
+    /// A size as people write it: `16GiB`, `64KiB`, `1400`.
+    public static func sizeText(_ bytes: UInt64) -> String {
+        text(bytes, units: [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)], base: "")
+    }
+
+    /// A rate as people write it: `10gbit`, `500mbit`.
+    public static func rateText(_ bitsPerSecond: UInt64) -> String {
+        text(bitsPerSecond, units: [("gbit", 1_000_000_000), ("mbit", 1_000_000), ("kbit", 1_000)], base: "bit")
+    }
+
+    private static func text(_ value: UInt64, units: [(String, UInt64)], base: String) -> String {
+        for (suffix, factor) in units where value >= factor && value % factor == 0 { return "\(value / factor)\(suffix)" }
+        return "\(value)\(base)"
+    }
+
     private static func scaled(_ text: String, units: [(String, Double)], bare: Double?) -> UInt64? {
         let trimmed = text.trimmingWhitespace()
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {

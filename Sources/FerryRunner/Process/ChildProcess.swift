@@ -17,7 +17,10 @@ public enum Termination: Equatable, Sendable, CustomStringConvertible {
 /// A child process started with Foundation `Process`, in a process group of its own, whose
 /// stdout and stderr are drained into `output` by two threads while it runs.
 ///
-/// `stop(grace:)` ends the whole group: SIGTERM, a grace period, then SIGKILL.
+/// Waiting is on an event (Foundation's termination handler), never by polling. `stop(grace:)`
+/// ends the whole group: SIGTERM, a grace period, then SIGKILL. The group is signalled through
+/// its id only while its leader has not been reaped (afterwards the id may name another group);
+/// members left behind are then found in /proc by their group id and killed one by one.
 public final class ChildProcess: @unchecked Sendable {
     /// The command line, program first.
     public let arguments: [String]
@@ -25,6 +28,8 @@ public final class ChildProcess: @unchecked Sendable {
     public let output: CapturedOutput
     private let process = Process()
     private let started = Date()
+    /// Set by the termination handler once Foundation has reaped the child.
+    private let exited = Flag()
     private var readers: [Thread] = []
 
     /// Starts `arguments[0]` (looked up in PATH when it has no slash).
@@ -55,6 +60,8 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        let exited = self.exited
+        process.terminationHandler = { _ in exited.set() }
         do {
             try process.run()
         } catch {
@@ -80,52 +87,64 @@ public final class ChildProcess: @unchecked Sendable {
     public var pid: Int32 { process.processIdentifier }
 
     /// True while the child has not been reaped.
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { !exited.isSet }
 
     /// Waits for the child to end, at most until `deadline`.
     /// - Returns: how it ended, or nil if it was still running at the deadline.
     public func wait(until deadline: Date) -> Termination? {
-        while process.isRunning {
-            if Date() >= deadline { return nil }
-            usleep(2000)
-        }
+        guard exited.wait(until: deadline) else { return nil }
         // Let the readers take the last lines still in the pipes (descendants may hold them open).
         _ = output.waitForClose(until: min(deadline, Date().addingTimeInterval(2)))
         ProcessRegistry.shared.remove(self)
         return termination
     }
 
+    /// Waits, at most until `deadline`, for the child to end; true when it has. Unlike `wait`, it
+    /// does not wait for the pipes: for loops that watch something else meanwhile.
+    public func waitForExit(until deadline: Date) -> Bool {
+        exited.wait(until: deadline)
+    }
+
     /// How the child ended; nil while it runs.
     public var termination: Termination? {
-        guard !process.isRunning else { return nil }
+        guard exited.isSet else { return nil }
         return process.terminationReason == .uncaughtSignal
             ? .signaled(process.terminationStatus) : .exited(process.terminationStatus)
     }
 
-    /// Sends `signal` to the child's whole process group.
+    /// Sends `signal` to the child's whole process group, while its leader has not been reaped.
     public func signalGroup(_ signal: Int32) {
-        guard pid > 0 else { return }
+        guard pid > 0, process.isRunning, !exited.isSet else { return }
         _ = kill(-pid, signal)
-        _ = kill(pid, signal)
     }
 
-    /// Stops the child and its process group: SIGTERM, up to `grace` seconds, then SIGKILL.
-    /// Safe to call after it has ended.
+    /// Stops the child and its process group: SIGTERM, up to `grace` seconds, then SIGKILL; then
+    /// any member of the group still alive (a descendant that ignored SIGTERM). Safe to call after
+    /// it has ended.
     @discardableResult
     public func stop(grace: TimeInterval = 2) -> Termination {
-        if process.isRunning {
+        if isRunning {
             signalGroup(SIGTERM)
-            if let ended = wait(until: Date().addingTimeInterval(grace)) {
-                signalGroup(SIGKILL)  // descendants that ignored SIGTERM
-                return ended
-            }
-            signalGroup(SIGKILL)
-        } else {
-            signalGroup(SIGKILL)
+            if wait(until: Date().addingTimeInterval(grace)) == nil { signalGroup(SIGKILL) }
         }
         let ended = wait(until: Date().addingTimeInterval(10)) ?? .signaled(SIGKILL)
+        Self.killGroupMembers(pid)
         ProcessRegistry.shared.remove(self)
         return ended
+    }
+
+    /// SIGKILL to every live process whose process group is `group` (from /proc/<pid>/stat).
+    /// Used after the group's leader was reaped, when the group id may no longer be signalled.
+    static func killGroupMembers(_ group: Int32) {
+        guard group > 0 else { return }
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "pid (comm)": state, ppid, pgrp.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 2, Int32(fields[2]) == group { kill(pid, SIGKILL) }
+        }
     }
 
     private static func drain(_ descriptor: Int32, stream: CapturedLine.Stream, into sink: CapturedOutput, since start: Date) {
@@ -161,5 +180,34 @@ public final class ChildProcess: @unchecked Sendable {
             if access(candidate, X_OK) == 0 { return candidate }
         }
         return nil
+    }
+}
+
+/// A one-way flag another thread can wait for.
+final class Flag: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value = false
+
+    var isSet: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return value
+    }
+
+    func set() {
+        condition.lock()
+        value = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until the flag is set or `deadline` passes; true when set.
+    func wait(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !value {
+            if !condition.wait(until: deadline) { return value }
+        }
+        return true
     }
 }

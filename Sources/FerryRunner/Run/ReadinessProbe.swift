@@ -13,13 +13,24 @@ public enum ReadinessProbe {
         }
     }
 
+    /// The first and the longest pause between two looks at the socket tables.
+    static let firstPause: TimeInterval = 0.001
+    static let longestPause: TimeInterval = 0.05
+
     /// Waits until `child`'s namespace has `port` listening (see `isListening`).
+    ///
+    /// The kernel tells no one when a socket starts listening (short of connecting, which a
+    /// server would count as a transfer), so this looks at the tables, first after 1 ms, then
+    /// twice as long each time up to 50 ms: a server that is ready at once is seen at once, a slow
+    /// one costs at most 20 looks a second. Between looks it waits on the child's exit, so a server
+    /// that dies is noticed at once.
     /// - Returns: false when `child` ended first or `deadline` passed.
     public static func waitUntilListening(_ child: ChildProcess, port: Int, datagram: Bool = false, until deadline: Date) -> Bool {
+        var pause = firstPause
         while Date() < deadline {
             if isListening(pid: child.pid, port: port, datagram: datagram) { return true }
-            if !child.isRunning { return false }
-            usleep(2000)
+            if child.waitForExit(until: min(deadline, Date().addingTimeInterval(pause))) { return false }
+            pause = min(pause * 2, longestPause)
         }
         return false
     }
