@@ -187,7 +187,11 @@ import Testing
         let outcome = matcher(rules, options: MatchOptions(counterBase: 0)).check(stdout: fromZero)
         #expect(outcome.failure == nil && outcome.entries[0].met == 3)
         let failure = matcher(rules, repetitions: 4, options: MatchOptions(counterBase: 0)).check(stdout: fromZero).failure
-        #expect(failure?.reason == "missing line for transfer 4" && failure?.expected == "copy 3 sent")
+        #expect(failure?.reason == "missing line for transfer 4 (numbered 3)" && failure?.expected == "copy 3 sent")
+        // Without counter_base, a program counting from 0 misses only its last line: say why.
+        let hinted = matcher(rules).check(stdout: fromZero).entries[0]
+        #expect(hinted.met == 2 && hinted.seemsToCountFromZero)
+        #expect(!matcher(rules).check(stdout: ["copy 1 sent", "copy 2 sent"]).entries[0].seemsToCountFromZero)
     }
 
     @Test func anyBeforeANumberLeavesItEveryDigit() {

@@ -9,6 +9,9 @@ public struct CapturedLine: Sendable, Equatable {
     public var time: Double
     /// The text, without its newline.
     public var text: String
+
+    /// The line as reports quote it and logs hold it: `out | text` or `err | text`.
+    public var quoted: String { "\(stream == .stdout ? "out" : "err") | \(text)" }
 }
 
 /// Lines collected from a child's pipes while it runs, shared between the reading threads and

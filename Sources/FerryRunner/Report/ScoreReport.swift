@@ -6,8 +6,6 @@ import Foundation
 public enum ScoreReport {
     /// The CSV's name in the work folder.
     public static let csvName = "scores.csv"
-    /// The Gradescope file's name in each submission's work folder.
-    public static let resultsName = "results.json"
 
     /// `alice  17.5/20  14 passed, 2 failed, 3 skipped`
     public static func submissionLine(_ name: String, _ cases: [CaseResult]) -> String {
@@ -48,9 +46,13 @@ public enum ScoreReport {
         severalCases ? "\(result.name): \(check.name)" : check.name
     }
 
-    /// `submission,score,max,<check>,...`: one row per submission, each check's points earned.
+    /// `submission,score,max,<check>,...`: one row per submission, each check's points earned;
+    /// a column for every check worth points (checks worth none are left out).
     public static func csv(_ results: [CaseResult]) -> String {
         let severalCases = Set(results.map(\.name)).count > 1
+        let worthPoints = Set(results.flatMap { result in
+            result.checks.filter { $0.points > 0 }.map { columnName($0, of: result, severalCases: severalCases) }
+        })
         var columns: [String] = []
         var rows: [(String, Double, Double, [String: Double])] = []
         for (name, cases) in bySubmission(results) {
@@ -58,6 +60,7 @@ public enum ScoreReport {
             for result in cases {
                 for check in result.checks {
                     let column = columnName(check, of: result, severalCases: severalCases)
+                    guard worthPoints.contains(column) else { continue }
                     if !columns.contains(column) { columns.append(column) }
                     earned[column] = check.score
                 }

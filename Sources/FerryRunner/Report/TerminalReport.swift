@@ -1,18 +1,24 @@
 import FerryCore
+import FerryScenario
 
 /// What the runner prints for people: one line per case, and for a failure every failed check
 /// with expected vs. actual and the output around where it diverged (or the side's last stderr
 /// lines), then one line naming the checks that were skipped because of them.
 public enum TerminalReport {
     /// `PASS tcp-100  tcp  buffer 1048576  100 transfers  0 incorrect  client 0.431 ms  server 0.398 ms  (1.2 s)`
+    ///
+    /// The averages are those of the assignment's average lines (10e, 9e), left out when a side
+    /// printed none; the score is shown for submissions.
     public static func caseLine(_ result: CaseResult) -> String {
-        let client = result.clientAverage.map { "\(Formatting.milliseconds($0)) ms" } ?? "-"
-        let server = result.serverAverage.map { "\(Formatting.milliseconds($0)) ms" } ?? "-"
         let link = result.impairment.map { "  [\($0)]" } ?? ""
+        let verified = result.checks.contains { $0.name == CheckName.copies && $0.status == .skipped }
+            ? "copies not verified" : "\(result.incorrect) incorrect"
+        var averages = ""
+        if let client = result.clientAverage { averages += "  client \(Formatting.milliseconds(client)) ms" }
+        if let server = result.serverAverage { averages += "  server \(Formatting.milliseconds(server)) ms" }
         let score = result.submission == nil ? "" : "  score \(ScoreReport.points(result.score))/\(ScoreReport.points(result.maximumScore))"
         return "\(result.passed ? "PASS" : "FAIL") \(result.name)  \(result.transport)\(link)  buffer \(result.bufferSize)  "
-            + "\(result.repetitions) transfers  \(result.incorrect) incorrect  client \(client)  server \(server)\(score)  "
-            + "(\(Formatting.fixed(result.duration, decimals: 1)) s)"
+            + "\(result.repetitions) transfers  \(verified)\(averages)\(score)  (\(Formatting.fixed(result.duration, decimals: 1)) s)"
     }
 
     /// The most context lines shown per failed check.

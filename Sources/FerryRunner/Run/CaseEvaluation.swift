@@ -147,7 +147,7 @@ struct CaseEvaluation {
 
     /// The last stderr lines of a side that failed (a Python traceback), to quote.
     static func lastStderr(_ log: [CapturedLine]) -> [String] {
-        log.filter { $0.stream == .stderr }.suffix(quotedStderrLines).map { "stderr: \($0.text)" }
+        log.filter { $0.stream == .stderr }.suffix(quotedStderrLines).map(\.quoted)
     }
 
     private func messageChecks(_ side: CheckName.Side, rules: [MessageRule], log: [CapturedLine]) -> [Check] {
@@ -166,7 +166,8 @@ struct CaseEvaluation {
             let high = min(lines.count, failure.position + 3)
             let context = (low..<high).map { "\($0 + 1): \(lines[$0])" }
             let location = rule.mark.map { " (\(scenario.path):\($0))" } ?? ""
-            let count = rule.kind == .each ? "; \(entry.met) of \(entry.required) transfers have it" : ""
+            var count = rule.kind == .each ? "; \(entry.met) of \(entry.required) transfers have it" : ""
+            if entry.seemsToCountFromZero { count += " (it seems to count from 0: expect.counter_base: 0)" }
             return Check(
                 name: name, passed: false,
                 detail: "\(failure.reason)\(location): expected \"\(failure.expected)\"\(count); stdout has \(lines.count) lines, "
@@ -221,7 +222,9 @@ struct CaseEvaluation {
                 name: CheckName.incorrectReport, passed: reported == verified.incorrect,
                 detail: "server reported \(reported) incorrect, the runner found \(verified.incorrect)\(files)")
         }
-        return Check(name: CheckName.incorrectReport, passed: true, detail: "the server prints no incorrect count")
+        return Check(
+            name: CheckName.incorrectReport, passed: true,
+            detail: "no \"\(Messages.incorrectLabel)K of N\" line printed, so no count of the server's own to compare")
     }
 
     private func copiesCheck(_ verified: Verification) -> Check {

@@ -165,6 +165,15 @@ public struct CaseRunner: Sendable {
     /// The checks made while running the sides, in order.
     static let runCheckNames = [CheckName.start(.server), CheckName.serverReady, CheckName.start(.client), CheckName.timeLimit]
 
+    /// Another program's command, run with line-buffered output as on a terminal, where its author
+    /// saw it: into a pipe, C's stdio would hold its lines back (the ready line among them) until
+    /// it exits or is killed. coreutils' `stdbuf -oL -eL` does that for stdio; Python is told by
+    /// `PYTHONUNBUFFERED=1`. Ferry's own sides hold and write their lines themselves.
+    static func lineBuffered(_ command: [String], if foreign: Bool) -> [String] {
+        guard foreign, let stdbuf = ChildProcess.locate("stdbuf") else { return command }
+        return [stdbuf, "-oL", "-eL"] + command
+    }
+
     private static func environment(_ spec: CommandSpec?) -> [String: String] {
         var environment = ["PYTHONUNBUFFERED": "1"]
         environment.merge(spec?.environment ?? [:]) { $1 }
@@ -188,7 +197,9 @@ public struct CaseRunner: Sendable {
     ) -> Sides {
         var sides = Sides()
         do {
-            sides.server = try ChildProcess(arguments: hosts.onServer(serverCommand), environment: environments.0, workingDirectory: serverFolder)
+            sides.server = try ChildProcess(
+                arguments: hosts.onServer(Self.lineBuffered(serverCommand, if: scenario.server != nil)), environment: environments.0,
+                workingDirectory: serverFolder)
             sides.checks.append(Check(name: CheckName.start(.server), passed: true, detail: "started"))
         } catch {
             sides.checks.append(Check(name: CheckName.start(.server), passed: false, detail: "\(error)"))
@@ -212,7 +223,9 @@ public struct CaseRunner: Sendable {
         sides.checks.append(Check(name: CheckName.serverReady, passed: true, detail: "ready"))
 
         do {
-            sides.client = try ChildProcess(arguments: hosts.onClient(clientCommand), environment: environments.1, workingDirectory: clientFolder)
+            sides.client = try ChildProcess(
+                arguments: hosts.onClient(Self.lineBuffered(clientCommand, if: scenario.client != nil)), environment: environments.1,
+                workingDirectory: clientFolder)
             sides.checks.append(Check(name: CheckName.start(.client), passed: true, detail: "started"))
         } catch {
             sides.checks.append(Check(name: CheckName.start(.client), passed: false, detail: "\(error)"))
@@ -249,6 +262,8 @@ public struct CaseRunner: Sendable {
             if server.output.waitForLine(until: deadline, where: { $0.stream == .stdout && normalizer.normalize($0.text).contains(wanted) }) {
                 return nil
             }
+            // Its pipes closed: it has ended or is about to be reaped.
+            _ = server.waitForExit(until: min(deadline, Date().addingTimeInterval(1)))
             if let end = server.termination { return "the server ended (\(end)) before printing its ready line \"\(readyLine)\"" }
             return "the server did not print its ready line \"\(readyLine)\" \(limitText)"
         }
@@ -315,7 +330,7 @@ public struct CaseRunner: Sendable {
     static func writeLog(_ lines: [CapturedLine], to path: String, command: [String]) {
         var text = "# \(command.joined(separator: " "))\n"
         for line in lines {
-            text += "[\(Formatting.fixed(line.time, decimals: 3))] \(line.stream == .stdout ? "out" : "err") | \(line.text)\n"
+            text += "[\(Formatting.fixed(line.time, decimals: 3))] \(line.quoted)\n"
         }
         try? text.write(toFile: path, atomically: true, encoding: .utf8)
     }

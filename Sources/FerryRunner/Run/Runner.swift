@@ -149,9 +149,10 @@ public enum Runner {
         if request.submissionsFolder != nil {
             let work = request.options.workDirectory
             outputs.append(("\(work)/\(ScoreReport.csvName)", { Data(ScoreReport.csv(results).utf8) }))
-            if request.scorePath != nil {
+            if let scorePath = request.scorePath {
+                let fileName = URL(fileURLWithPath: scorePath).lastPathComponent
                 for (name, cases) in ScoreReport.bySubmission(results) {
-                    outputs.append(("\(work)/\(CaseRunner.folderName(name))/\(ScoreReport.resultsName)", { try ScoreReport.gradescope(cases) }))
+                    outputs.append(("\(work)/\(CaseRunner.folderName(name))/\(fileName)", { try ScoreReport.gradescope(cases) }))
                 }
             }
         } else {

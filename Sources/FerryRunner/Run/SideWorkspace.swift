@@ -112,7 +112,7 @@ struct SideWorkspace {
         CaseRunner.writeLog(lines, to: "\(caseFolder)/\(side)-build.log", command: command)
         let shown = command.joined(separator: " ")
         guard end == .exited(0) else {
-            let quoted = lines.suffix(Self.quotedBuildLines).map { "\($0.stream == .stderr ? "err" : "out") | \($0.text)" }
+            let quoted = lines.suffix(Self.quotedBuildLines).map(\.quoted)
             let why = Date() >= deadline ? "did not finish within the case limit" : "ended with \(end)"
             return Check(name: name, passed: false, detail: "\(shown) \(why); the \(side) was not started", context: quoted)
         }

@@ -36,6 +36,9 @@ public struct MessageMatcher {
         public var failure: Failure?
         /// `{ms}` figures captured: one per transfer found for `each`, one for `once`.
         public var captured: [Double] = []
+        /// An `each` entry met for every transfer but the last, with a line numbered 0 in the
+        /// output: the program likely counts from 0 (`counter_base: 0`).
+        public var seemsToCountFromZero = false
 
         public var passed: Bool { failure == nil }
     }
@@ -132,9 +135,10 @@ public struct MessageMatcher {
                 guard let (lineIndex, match) = found else {
                     if results[position].failure == nil {
                         let anywhere = matchesSomeLine[position] == true && lines.contains { compiled.match($0, transfer: number) != nil }
+                        let numbered = number == n ? "" : " (numbered \(number))"
                         results[position].failure = Failure(
                             rule: rule, expected: compiled.display(for: number),
-                            reason: anywhere ? "line for transfer \(n) out of order" : "missing line for transfer \(n)",
+                            reason: anywhere ? "line for transfer \(n)\(numbered) out of order" : "missing line for transfer \(n)\(numbered)",
                             position: cursor)
                     } else {
                         results[position].failure?.misses += 1
@@ -145,6 +149,10 @@ public struct MessageMatcher {
                 if let ms = match.ms { results[position].captured.append(ms) }
                 cursor = lineIndex + 1
             }
+        }
+        for (position, ruleIndex) in block.enumerated() where normalizer.options.counterBase == 1 && results[position].met == repetitions - 1 {
+            guard results[position].failure?.reason == "missing line for transfer \(repetitions)", let compiled = templates[position] else { continue }
+            results[position].seemsToCountFromZero = rules[ruleIndex].text.contains("{n") && lines.contains { compiled.match($0, transfer: 0) != nil }
         }
         return results
     }
