@@ -177,6 +177,19 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(ProcessTable.eventually { ProcessTable.pids(containing: stubborn).isEmpty })
     }
 
+    /// A grandchild in a session of its own that keeps the descriptors it inherited (but not
+    /// stdout and stderr): the child is judged by its own exit, at once, not when the grandchild ends.
+    @Test func aGrandchildHoldingDescriptorsDoesNotDelayTheExit() throws {
+        let marker = "ferry-grandchild-\(NamespacePair.newToken())"
+        let script = "import os, sys, time\nif os.fork() == 0:\n    os.setsid(); os.close(1); os.close(2); time.sleep(30)\nprint('parent done')\n"
+        let child = try ChildProcess(arguments: ["python3", "-c", script, marker])
+        #expect(child.wait(until: Date().addingTimeInterval(20)) == .exited(0))
+        // Judged while the grandchild still sleeps: its exit was not waited for.
+        #expect(!ProcessTable.pids(containing: marker).isEmpty)
+        #expect(child.output.snapshot.map(\.text) == ["parent done"])
+        for pid in ProcessTable.pids(containing: marker) { kill(pid, SIGKILL) }
+    }
+
     @Test func waitingReturnsWhenTheChildExitsNotAtTheDeadline() throws {
         let child = try ChildProcess(arguments: ["sh", "-c", "exit 4"])
         #expect(child.waitForExit(until: Date().addingTimeInterval(60)))

@@ -17,10 +17,13 @@ public enum Termination: Equatable, Sendable, CustomStringConvertible {
 /// A child process started with Foundation `Process`, in a process group of its own, whose
 /// stdout and stderr are drained into `output` by two threads while it runs.
 ///
-/// Waiting is on an event (Foundation's termination handler), never by polling. `stop(grace:)`
-/// ends the whole group: SIGTERM, a grace period, then SIGKILL. The group is signalled through
-/// its id only while its leader has not been reaped (afterwards the id may name another group);
-/// members left behind are then found in /proc by their group id and killed one by one.
+/// Its end is an event, never polled for: a pidfd (`pidfd_open`) becomes readable when the child
+/// exits, and `waitid(WNOWAIT)` reads how without reaping it. Foundation's own notice is not
+/// enough: it comes when a descriptor the child inherited closes, which a grandchild may hold for
+/// as long as it likes. `stop(grace:)` ends the whole group: SIGTERM, a grace period, then
+/// SIGKILL. The group is signalled through its id only while its leader has not been reaped (until
+/// then the id cannot name another group); members left behind are then found in /proc by their
+/// group id and killed one by one.
 public final class ChildProcess: @unchecked Sendable {
     /// The command line, program first.
     public let arguments: [String]
@@ -28,8 +31,8 @@ public final class ChildProcess: @unchecked Sendable {
     public let output: CapturedOutput
     private let process = Process()
     private let started = Date()
-    /// Set by the termination handler once Foundation has reaped the child.
-    private let exited = Flag()
+    /// How the child ended, once it has, and whether it has been reaped.
+    private let end = ExitState()
     private var readers: [Thread] = []
 
     /// Starts `arguments[0]` (looked up in PATH when it has no slash).
@@ -60,8 +63,11 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        let exited = self.exited
-        process.terminationHandler = { _ in exited.set() }
+        let end = self.end
+        process.terminationHandler = { process in
+            end.reaped(process.terminationReason == .uncaughtSignal
+                ? .signaled(process.terminationStatus) : .exited(process.terminationStatus))
+        }
         do {
             try process.run()
         } catch {
@@ -80,21 +86,26 @@ public final class ChildProcess: @unchecked Sendable {
         }
         try? stdout.fileHandleForWriting.close()
         try? stderr.fileHandleForWriting.close()
+        ExitWatcher.watch(process.processIdentifier, into: end)
         if tracked { ProcessRegistry.shared.add(self) }
     }
+
+    /// How long the pipes are still read after the child exited: what a descendant that holds
+    /// them writes later is not the child's.
+    public static let drainAfterExit: TimeInterval = 1
 
     /// The child's process id, which is also its process group id.
     public var pid: Int32 { process.processIdentifier }
 
     /// True while the child has not been reaped.
-    public var isRunning: Bool { !exited.isSet }
+    public var isRunning: Bool { end.termination == nil }
 
     /// Waits for the child to end, at most until `deadline`.
     /// - Returns: how it ended, or nil if it was still running at the deadline.
     public func wait(until deadline: Date) -> Termination? {
-        guard exited.wait(until: deadline) else { return nil }
+        guard end.wait(until: deadline) else { return nil }
         // Let the readers take the last lines still in the pipes (descendants may hold them open).
-        _ = output.waitForClose(until: min(deadline, Date().addingTimeInterval(2)))
+        _ = output.waitForClose(until: min(deadline, Date().addingTimeInterval(Self.drainAfterExit)))
         ProcessRegistry.shared.remove(self)
         return termination
     }
@@ -102,19 +113,17 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits, at most until `deadline`, for the child to end; true when it has. Unlike `wait`, it
     /// does not wait for the pipes: for loops that watch something else meanwhile.
     public func waitForExit(until deadline: Date) -> Bool {
-        exited.wait(until: deadline)
+        end.wait(until: deadline)
     }
 
     /// How the child ended; nil while it runs.
     public var termination: Termination? {
-        guard exited.isSet else { return nil }
-        return process.terminationReason == .uncaughtSignal
-            ? .signaled(process.terminationStatus) : .exited(process.terminationStatus)
+        end.termination
     }
 
     /// Sends `signal` to the child's whole process group, while its leader has not been reaped.
     public func signalGroup(_ signal: Int32) {
-        guard pid > 0, process.isRunning, !exited.isSet else { return }
+        guard pid > 0, !end.isReaped else { return }
         _ = kill(-pid, signal)
     }
 
@@ -183,31 +192,75 @@ public final class ChildProcess: @unchecked Sendable {
     }
 }
 
-/// A one-way flag another thread can wait for.
-final class Flag: @unchecked Sendable {
+/// How a child ended, recorded once by whichever notice comes first, and whether it was reaped.
+final class ExitState: @unchecked Sendable {
     private let condition = NSCondition()
-    private var value = false
+    private var ended: Termination?
+    private var wasReaped = false
 
-    var isSet: Bool {
+    var termination: Termination? {
         condition.lock()
         defer { condition.unlock() }
-        return value
+        return ended
     }
 
-    func set() {
+    var isReaped: Bool {
         condition.lock()
-        value = true
+        defer { condition.unlock() }
+        return wasReaped
+    }
+
+    /// The child exited (it may still be a zombie).
+    func exited(_ termination: Termination) {
+        condition.lock()
+        if ended == nil { ended = termination }
         condition.broadcast()
         condition.unlock()
     }
 
-    /// Waits until the flag is set or `deadline` passes; true when set.
+    /// Foundation reaped the child.
+    func reaped(_ termination: Termination) {
+        condition.lock()
+        if ended == nil { ended = termination }
+        wasReaped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until the child has ended or `deadline` passes; true when it has ended.
     func wait(until deadline: Date) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while !value {
-            if !condition.wait(until: deadline) { return value }
+        while ended == nil {
+            if !condition.wait(until: deadline) { return ended != nil }
         }
         return true
+    }
+}
+
+/// Notices a child's exit through a pidfd, on a thread of its own, without reaping it.
+enum ExitWatcher {
+    private typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
+    /// glibc's `pidfd_open` (2.36 on), looked up at run time since Glibc's module does not export it.
+    private static let pidfdOpen: PidfdOpen? = dlsym(nil, "pidfd_open").map { unsafeBitCast($0, to: PidfdOpen.self) }
+
+    /// Records `pid`'s end in `state` when it exits. Without pidfds (kernels before 5.3), the
+    /// termination handler's notice is the only one.
+    static func watch(_ pid: pid_t, into state: ExitState) {
+        guard let pidfdOpen else { return }
+        let descriptor = pidfdOpen(pid, 0)
+        guard descriptor >= 0 else { return }
+        Thread {
+            defer { close(descriptor) }
+            var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            while poll(&waiting, 1, -1) < 0 && errno == EINTR {}
+            var info = siginfo_t()
+            // WNOWAIT: leave the zombie for Foundation to reap; its pid stays reserved until then.
+            guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0, info._sifields._sigchld.si_pid == pid else {
+                return  // already reaped: the termination handler records it
+            }
+            let status = info._sifields._sigchld.si_status
+            state.exited(info.si_code == Int32(CLD_EXITED) ? .exited(status) : .signaled(status))
+        }.start()
     }
 }
