@@ -185,7 +185,7 @@ extension NamespaceSuites {
                 """)
             let output = try runner([path, "--submissions", folder.file("submissions")])
             #expect(output.status == .exited(1), "\(output.all)")
-            #expect(output.stdout.contains { $0.contains("FAIL real_address: 0 connections to 10.99.0.2, 3 to loopback") }, "\(output.all)")
+            #expect(output.stdout.contains { $0.contains("FAIL real_address: 0 connections to 10.99.0.2 port 9000, 3 to loopback on any port") }, "\(output.all)")
             #expect(output.stdout.contains("anywhere  9/10  9 passed, 1 failed"), "\(output.all)")
             #expect(output.stdout.contains("real  10/10  10 passed, 0 failed"), "\(output.all)")
         }
@@ -314,6 +314,88 @@ extension NamespaceSuites {
             let first = try String(contentsOfFile: folder.file("one/scores.csv"), encoding: .utf8)
             let second = try String(contentsOfFile: folder.file("two/scores.csv"), encoding: .utf8)
             #expect(first == second && first.contains("alice,95,100"))
+        }
+    
+        /// Submissions that try to look right without doing the work: empty connections while the
+        /// server copies the standard itself, connection attempts before the server listens and
+        /// then one connection for everything, and a token connection to the real address while the
+        /// data goes over loopback. None of them passes what it fakes.
+        @Test func fakedTransfersAreNotCounted() throws {
+            defer { folder.remove() }
+            let server = { (body: String) in
+                "import os, shutil, socket, struct, time\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" + body
+            }
+            try submission("copier", [
+                "server.py": server("""
+                    s.bind(("10.99.0.2", 9000)); s.listen(50)
+                    print("I am ready", flush=True)
+                    for i in range(1, 4):
+                        c, _ = s.accept(); c.close(); shutil.copy("CompareStandard.txt", "receive%d.txt" % i)
+                    """),
+                "client.py": "import socket\nfor i in range(3): socket.create_connection((\"10.99.0.2\", 9000)).close()\n",
+            ])
+            try submission("eager", [
+                "server.py": server("""
+                    print("I am ready", flush=True); time.sleep(1)
+                    s.bind(("10.99.0.2", 9000)); s.listen(50)
+                    c, _ = s.accept(); f = c.makefile("rb")
+                    for i in range(1, 4):
+                        size = struct.unpack("!I", f.read(4))[0]; open("receive%d.txt" % i, "wb").write(f.read(size))
+                    """),
+                "client.py": """
+                    import socket, struct, time
+                    data = open("send.txt", "rb").read()
+                    while True:
+                        try: c = socket.create_connection(("10.99.0.2", 9000)); break
+                        except OSError: time.sleep(0.05)
+                    for i in range(3): c.sendall(struct.pack("!I", len(data)) + data)
+                    c.close()
+                    """,
+            ])
+            let path = try scenario("""
+                network: {isolation: namespaces}
+                transfer: {file: files/sample.txt, repetitions: 3, port: 9000}
+                server: {source: "{submission}", command: [python3, server.py], files: {CompareStandard.txt: "{standard_path}"}, store: "receive{n}.txt", ready: I am ready}
+                client: {source: "{submission}", command: [python3, client.py], files: {send.txt: "{file_path}"}}
+                expect: {messages: none}
+                """)
+            let output = try runner([path, "--submissions", folder.file("submissions")])
+            #expect(output.stdout.contains { $0.contains("FAIL copies: 0 identical, 0 differing, 3 missing of 3") && $0.contains("at most 0 of the 3 identical copies can have crossed the network") }, "\(output.all)")
+            #expect(output.stdout.contains { $0.contains("FAIL connections: 1 TCP connections accepted for 3 transfers") }, "\(output.all)")
+
+            try FileManager.default.removeItem(atPath: folder.file("submissions"))
+            try submission("sidestep", [
+                "server.py": server("""
+                    s.bind(("10.99.0.2", 9000)); s.listen(50)
+                    data = socket.socket(); data.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    data.bind(("127.0.0.1", 9001)); data.listen(50)
+                    print("I am ready", flush=True)
+                    for i in range(1, 4):
+                        s.accept()[0].close()
+                        c, _ = data.accept(); body = b""
+                        while True:
+                            b = c.recv(65536)
+                            if not b: break
+                            body += b
+                        c.close(); open("receive%d.txt" % i, "wb").write(body)
+                    """),
+                "client.py": """
+                    import socket
+                    for i in range(3):
+                        socket.create_connection(("10.99.0.2", 9000)).close()
+                        c = socket.create_connection(("127.0.0.1", 9001)); c.sendall(open("send.txt", "rb").read()); c.close()
+                    """,
+            ])
+            let sameHost = try scenario("""
+                network: {isolation: same_host}
+                transfer: {file: files/sample.txt, repetitions: 3, port: 9000}
+                server: {source: "{submission}", command: [python3, server.py], store: "receive{n}.txt", ready: I am ready}
+                client: {source: "{submission}", command: [python3, client.py], files: {send.txt: "{file_path}"}}
+                expect: {messages: none}
+                """)
+            let sidestep = try runner([sameHost, "--submissions", folder.file("submissions")], work: "work2")
+            #expect(sidestep.stdout.contains { $0.contains("FAIL real_address: 3 connections to 10.99.0.2 port 9000, 3 to loopback on any port") }, "\(sidestep.all)")
+            #expect(sidestep.stdout.contains { $0.contains("FAIL copies: 0 identical") }, "\(sidestep.all)")
         }
     }
 }

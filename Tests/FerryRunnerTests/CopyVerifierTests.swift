@@ -84,4 +84,24 @@ import Testing
         let names = ["copy10.txt", "copy2.txt", "copy1.txt", "a", "copy02.txt", "b1"]
         #expect(names.sorted(by: NaturalOrder.precedes) == ["a", "b1", "copy1.txt", "copy2.txt", "copy02.txt", "copy10.txt"])
     }
+
+    @Test func oneFileUnderTwoNamesIsOneCopy() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(location: CopyLocation(folder: folder.file("store"), namePattern: "receive{n}.txt"))
+        verifier.snapshot()
+        try write("receive1.txt")
+        #expect(link(folder.file("store/receive1.txt"), folder.file("store/receive2.txt")) == 0)
+        let result = try verifier.verify(standard: standard, expected: 2)
+        #expect(result.identical == 1 && result.differing == 1)
+        #expect(result.notes == ["receive2.txt is the same file as receive1.txt"])
+    }
+
+    @Test func identicalCopiesAreBoundedByTheBytesThatArrived() {
+        var verification = Verification(identical: 5, differing: 0, missing: 0)
+        verification.standardBytes = 1000
+        let bounded = verification.bounded(byBytesArrived: 2_500, atPort: 9000)
+        #expect(bounded.identical == 2 && bounded.missing == 3 && bounded.incorrect == 3)
+        #expect(bounded.notes == ["only 2500 bytes arrived at port 9000: at most 2 of the 5 identical copies can have crossed the network, 3 counted missing"])
+        #expect(verification.bounded(byBytesArrived: 6_000, atPort: 9000) == verification)
+    }
 }

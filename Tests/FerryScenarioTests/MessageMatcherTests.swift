@@ -227,4 +227,12 @@ import Testing
         #expect(try looseMatch("The average time to receive file a b.txt in millisecond is: 0.5", template, MatchOptions(), transfer: nil))
         #expect(try !looseMatch("The average time to receive filein millisecond is: 0.5", template, MatchOptions(), transfer: nil))
     }
+
+    @Test func templatesMatchWholeWordsAtTheirEdges() throws {
+        #expect(try !looseMatch("I am ready for any client side requests", "I am ready for any client side request", .loose, transfer: nil))
+        #expect(try looseMatch("I am ready for any client side request.", "I am ready for any client side request", .loose, transfer: nil))
+        #expect(try !looseMatch("I am starting receiving file a for the 1 th timeout", "I am starting receiving file {any} for the {nth} time", .loose))
+        #expect(try looseMatch("Madam I am done", "I am done", MatchOptions(), transfer: nil))
+        #expect(try !looseMatch("xI am done", "I am done", MatchOptions(), transfer: nil))
+    }
 }

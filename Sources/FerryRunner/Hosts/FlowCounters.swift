@@ -1,28 +1,36 @@
 import FerryCore
 import Foundation
 
-/// nftables counters in the server's namespace that count what arrived at the server's port,
-/// once per connection (a conntrack entry): all TCP connections, and connections and UDP flows by
-/// destination, the server's address or loopback.
+/// nftables counters in the server's namespace: TCP connections the server accepted on its port,
+/// new flows by destination (the server's address on the port, loopback on any port), and the
+/// bytes that arrived at the port.
 ///
-/// Each new flow is counted once, then marked on its conntrack entry, so retransmitted SYNs are
-/// not counted again; the chain runs after the impairment's drop rules (priority 10 > 0), so a
-/// SYN that was dropped is not counted either. The table lives in the case's own namespace and
-/// goes with it.
+/// A connection counts when the server's SYN-ACK leaves (a refused attempt gets a reset, not a
+/// SYN-ACK), once per conntrack entry (a mark), so retransmissions are not counted again. The
+/// chains run after the impairment's drop rules (priority 10 > 0), so a dropped packet is not
+/// counted. The table lives in the case's own namespace and goes with it.
 public struct FlowCounters: Sendable {
     /// What the counters read after the case.
     public struct Counts: Equatable, Sendable {
-        /// New TCP connections to the port.
+        /// TCP connections the server accepted on the port.
         public var connections: Int
-        /// New connections and UDP flows to the server's address.
+        /// New connections and UDP flows to the server's address and port.
         public var toServerAddress: Int
-        /// New connections and UDP flows to a loopback address.
+        /// New connections and UDP flows to a loopback address, on any port.
         public var toLoopback: Int
+        /// Bytes of the packets that arrived at the port, headers included: at least what the
+        /// copies that crossed the network hold.
+        public var bytesToPort: UInt64
+
+        public init(connections: Int, toServerAddress: Int, toLoopback: Int, bytesToPort: UInt64) {
+            self.connections = connections
+            self.toServerAddress = toServerAddress
+            self.toLoopback = toLoopback
+            self.bytesToPort = bytesToPort
+        }
     }
 
     static let table = "ferrycount"
-    /// The conntrack mark of a flow already counted ("FR").
-    static let countedMark = "0x4652"
 
     public let namespace: String
 
@@ -31,19 +39,25 @@ public struct FlowCounters: Sendable {
     public init(namespace: String, port: Int, serverIP: String) throws {
         self.namespace = namespace
         let family = serverIP.contains(":") ? "ip6" : "ip"
-        let flows = "meta l4proto { tcp, udp } th dport \(port) ct state new ct mark != \(Self.countedMark)"
+        // Mark bits: 0x1 a new flow was counted, 0x2 an accepted connection was counted.
+        let fresh = "ct state new ct mark and 0x1 == 0"
         let ruleset = """
             table inet \(Self.table) {
               counter connections {}
               counter server_address {}
               counter loopback {}
+              counter bytes_in {}
               chain input {
                 type filter hook input priority 10;
-                \(flows) ip daddr 127.0.0.0/8 counter name "loopback"
-                \(flows) ip6 daddr ::1 counter name "loopback"
-                \(flows) \(family) daddr \(serverIP) counter name "server_address"
-                meta l4proto tcp th dport \(port) ct state new ct mark != \(Self.countedMark) counter name "connections"
-                \(flows) ct mark set \(Self.countedMark)
+                meta l4proto { tcp, udp } th dport \(port) counter name "bytes_in"
+                \(fresh) ip daddr 127.0.0.0/8 counter name "loopback"
+                \(fresh) ip6 daddr ::1 counter name "loopback"
+                \(fresh) meta l4proto { tcp, udp } th dport \(port) \(family) daddr \(serverIP) counter name "server_address"
+                ct state new ct mark set ct mark or 0x1
+              }
+              chain output {
+                type filter hook output priority 10;
+                tcp sport \(port) tcp flags & (syn | ack) == syn | ack ct mark and 0x2 == 0 counter name "connections" ct mark set ct mark or 0x2
               }
             }
             """
@@ -61,17 +75,20 @@ public struct FlowCounters: Sendable {
     public func read() -> Counts? {
         guard let text = try? Tool.run(["ip", "netns", "exec", namespace, "nft", "list", "table", "inet", Self.table]) else { return nil }
         var packets: [String: Int] = [:]
+        var bytes: [String: UInt64] = [:]
         var current: String?
         for line in text.split(separator: "\n") {
             let words = line.split(whereSeparator: \.isWhitespace)
             if words.first == "counter", words.count >= 2 { current = String(words[1]) }
-            if let name = current, let index = words.firstIndex(of: "packets"), index + 1 < words.count {
+            if let name = current, let index = words.firstIndex(of: "packets"), index + 3 < words.count {
                 packets[name] = Int(words[index + 1])
+                bytes[name] = UInt64(words[index + 3])
                 current = nil
             }
         }
-        guard let connections = packets["connections"], let server = packets["server_address"], let loopback = packets["loopback"]
+        guard let connections = packets["connections"], let server = packets["server_address"], let loopback = packets["loopback"],
+            let arrived = bytes["bytes_in"]
         else { return nil }
-        return Counts(connections: connections, toServerAddress: server, toLoopback: loopback)
+        return Counts(connections: connections, toServerAddress: server, toLoopback: loopback, bytesToPort: arrived)
     }
 }

@@ -248,9 +248,10 @@ struct CaseEvaluation {
         let files = verified.differingFiles.isEmpty ? "" : "; differing: \(verified.differingFiles.prefix(5).joined(separator: ", "))"
         let extra = verified.extraFiles.isEmpty
             ? "" : "; \(verified.extraFiles.count) extra (not counted): \(verified.extraFiles.prefix(5).joined(separator: ", "))"
+        let notes = verified.notes.prefix(3).map { "; \($0)" }.joined()
         return Check(
             name: CheckName.copies, passed: passed,
-            detail: "\(verified.identical) identical, \(verified.differing) differing, \(verified.missing) missing of \(repetitions) (\(limits))\(files)\(extra)",
+            detail: "\(verified.identical) identical, \(verified.differing) differing, \(verified.missing) missing of \(repetitions) (\(limits))\(files)\(extra)\(notes)",
             share: Double(verified.identical) / Double(max(repetitions, 1)))
     }
 
@@ -273,7 +274,7 @@ struct CaseEvaluation {
             let serverIP = values["server_ip"] ?? "the server's address"
             return Check(
                 name: CheckName.realAddress, passed: counts.toLoopback == 0 && counts.toServerAddress > 0,
-                detail: "\(counts.toServerAddress) connections to \(serverIP), \(counts.toLoopback) to loopback (the assignment forbids loopback)")
+                detail: "\(counts.toServerAddress) connections to \(serverIP) port \(scenario.transfer.port), \(counts.toLoopback) to loopback on any port (the assignment forbids loopback)")
         }
     }
 }

@@ -4,14 +4,17 @@ import Foundation
 
 /// One submission of `--submissions`: a folder judged by the scenario.
 public struct Submission: Sendable, Equatable {
-    /// The folder's name (`alice`).
+    /// The folder's name (`alice`), control characters shown as `?`.
     public var name: String
     /// The folder's absolute path.
     public var path: String
+    /// Its folder in the work folder: the name made safe, unique among the submissions.
+    public var workFolder: String
 
-    public init(name: String, path: String) {
-        self.name = name
+    public init(name: String, path: String, workFolder: String? = nil) {
+        self.name = String(String.UnicodeScalarView(name.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
         self.path = path
+        self.workFolder = workFolder ?? CaseRunner.folderName(name)
     }
 }
 
@@ -38,7 +41,7 @@ public struct CaseRunner: Sendable {
 
     /// The case's folder: `<work>/<case>`, or `<work>/<submission>/<case>`.
     public var folder: String {
-        let base = submission.map { "\(options.workDirectory)/\(Self.folderName($0.name))" } ?? options.workDirectory
+        let base = submission.map { "\(options.workDirectory)/\($0.workFolder)" } ?? options.workDirectory
         return "\(base)/\(Self.folderName(testCase.name))"
     }
 
@@ -79,14 +82,16 @@ public struct CaseRunner: Sendable {
 
         if let spec = scenario.server, var side = serverSide {
             let prepared = side.prepare(
-                spec, scenarioFolder: scenarioFolder, values: values, store: storeSpec, deadline: deadline, environment: serverEnvironment)
+                spec, scenarioFolder: scenarioFolder, values: values, store: storeSpec, deadline: deadline, environment: serverEnvironment,
+                host: BuildHost(wrap: hosts.onServer, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.serverNamespace) } }))
             facts.runChecks += prepared.checks
             serverSide = side
             if !prepared.ready { facts.blocker = prepared.checks.last.map { "\($0.name) failed" } }
         }
         if let spec = scenario.client, var side = clientSide {
             let prepared = side.prepare(
-                spec, scenarioFolder: scenarioFolder, values: values, store: nil, deadline: deadline, environment: clientEnvironment)
+                spec, scenarioFolder: scenarioFolder, values: values, store: nil, deadline: deadline, environment: clientEnvironment,
+                host: BuildHost(wrap: hosts.onClient, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.clientNamespace) } }))
             facts.runChecks += prepared.checks
             clientSide = side
             if !prepared.ready && facts.blocker == nil { facts.blocker = prepared.checks.last.map { "\($0.name) failed" } }
@@ -127,6 +132,9 @@ public struct CaseRunner: Sendable {
             facts.counts = counter.read().map { .success($0) } ?? .failure(FerryError("the connection counters could not be read"))
         } else if case .failure(let why) = counts {
             facts.counts = .failure(why)
+        }
+        if case .success(let counted) = facts.counts {
+            facts.verified = facts.verified.bounded(byBytesArrived: counted.bytesToPort, atPort: scenario.transfer.port)
         }
         let evaluation = CaseEvaluation(testCase: testCase, values: values)
         let checks = evaluation.checks(facts)

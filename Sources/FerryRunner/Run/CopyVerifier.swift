@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import Glibc
 
 /// The runner's own check of the copies a server stored.
 public struct Verification: Codable, Equatable, Sendable {
@@ -12,8 +13,13 @@ public struct Verification: Codable, Equatable, Sendable {
     public var extraFiles: [String]
     /// Why the copies could not be verified at all (the standard cannot be read); nil when they were.
     public var problem: String?
+    /// What else the verification found: copies that are one file under two names, identical
+    /// copies that cannot have crossed the network.
+    public var notes: [String] = []
+    /// The standard file's size in bytes.
+    public var standardBytes: UInt64 = 0
 
-    enum CodingKeys: String, CodingKey { case identical, differing, missing, extra, problem }
+    enum CodingKeys: String, CodingKey { case identical, differing, missing, extra, problem, notes }
 
     public init(identical: Int, differing: Int, missing: Int, differingFiles: [String] = [], extraFiles: [String] = [], problem: String? = nil) {
         self.identical = identical
@@ -31,6 +37,7 @@ public struct Verification: Codable, Equatable, Sendable {
         missing = try container.decode(Int.self, forKey: .missing)
         extraFiles = try container.decodeIfPresent([String].self, forKey: .extra) ?? []
         problem = try container.decodeIfPresent(String.self, forKey: .problem)
+        notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
         differingFiles = []
     }
 
@@ -41,6 +48,22 @@ public struct Verification: Codable, Equatable, Sendable {
         try container.encode(missing, forKey: .missing)
         try container.encode(extraFiles, forKey: .extra)
         try container.encode(problem, forKey: .problem)
+        try container.encode(notes, forKey: .notes)
+    }
+
+    /// The verification with no more identical copies than `bytes` arrived at the server's port
+    /// can hold: the others are counted missing, since they cannot have crossed the network.
+    public func bounded(byBytesArrived bytes: UInt64, atPort port: Int) -> Verification {
+        guard standardBytes > 0 else { return self }
+        let possible = Int(min(bytes / standardBytes, UInt64(identical)))
+        guard possible < identical else { return self }
+        var result = self
+        result.notes.append(
+            "only \(bytes) bytes arrived at port \(port): at most \(possible) of the \(identical) identical copies can have crossed "
+                + "the network, \(identical - possible) counted missing")
+        result.missing += identical - possible
+        result.identical = possible
+        return result
     }
 
     /// Copies that are not identical, counting missing ones.
@@ -137,10 +160,23 @@ public struct CopyVerifier {
         defer { reference.close() }
         let (copies, extra) = partition(expected: expected)
         var result = Verification(identical: 0, differing: 0, missing: 0, extraFiles: extra)
+        result.standardBytes = reference.size
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
+        // One file under several names (hard links) is one copy: the first name counts.
+        var seen: [FileIdentity: String] = [:]
         for name in copies.compactMap({ $0 }) {
-            if (try? Self.isIdentical("\(location.folder)/\(name)", to: reference, buffer: buffer)) == true {
+            let path = "\(location.folder)/\(name)"
+            if let identity = FileIdentity(path: path) {
+                if let first = seen[identity] {
+                    result.differing += 1
+                    result.differingFiles.append(name)
+                    result.notes.append("\(name) is the same file as \(first)")
+                    continue
+                }
+                seen[identity] = name
+            }
+            if (try? Self.isIdentical(path, to: reference, buffer: buffer)) == true {
                 result.identical += 1
             } else {
                 result.differing += 1
@@ -176,6 +212,19 @@ public struct CopyVerifier {
             result[name] = attributes[.modificationDate] as? Date ?? .distantPast
         }
         return result
+    }
+}
+
+/// A file's device and inode: the same for every name of one file.
+struct FileIdentity: Hashable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
     }
 }
 

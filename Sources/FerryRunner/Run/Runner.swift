@@ -38,7 +38,9 @@ public enum Runner {
         let submissions: [Submission?]
         do {
             scenarios = try loadAll(request.files)
-            submissions = try request.submissionsFolder.map { try Submissions.list(in: $0) } ?? [nil]
+            submissions = try request.submissionsFolder.map {
+                try Submissions.list(in: $0, notHolding: request.options.workDirectory, note: { sink.out($0) })
+            } ?? [nil]
             try Submissions.checkPlaceholders(scenarios, judgingSubmissions: request.submissionsFolder != nil)
         } catch {
             sink.diagnostic(describe(error))
@@ -52,7 +54,7 @@ public enum Runner {
             for (scenario, (mode, _)) in zip(scenarios, modes) where mode == .host {
                 try checkHostIsolation(scenario, jobs: request.options.jobs)
             }
-            try FileManager.default.createDirectory(atPath: request.options.workDirectory, withIntermediateDirectories: true)
+            try makeWorkFolder(request.options.workDirectory)
             if request.options.verbosity > 0 { sink.out("work directory: \(request.options.workDirectory)") }
             if request.options.verbosity > 0 {
                 for (scenario, (_, note)) in zip(scenarios, modes) { sink.out("\(scenario.path): \(scenario.name): isolation \(note)") }
@@ -97,6 +99,23 @@ public enum Runner {
         sink.out(TerminalReport.summary(results))
         sink.flush()
         return results.allSatisfy(\.passed) ? 0 : 1
+    }
+
+    /// Makes the work folder, or says in one line why it cannot.
+    static func makeWorkFolder(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw FerryRunError.environment("--work-dir \(path): is a file, not a folder") }
+            return
+        }
+        // Folder by folder, so the reason is the system's own for the first one that cannot be made.
+        var made = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            made += "/\(part)"
+            if mkdir(made, 0o755) != 0 && errno != EEXIST {
+                throw FerryRunError.environment("--work-dir \(path): cannot make \(made): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     /// Host isolation runs on this machine's own network: no host names, hosts files or
@@ -151,8 +170,9 @@ public enum Runner {
             outputs.append(("\(work)/\(ScoreReport.csvName)", { Data(ScoreReport.csv(results).utf8) }))
             if let scorePath = request.scorePath {
                 let fileName = URL(fileURLWithPath: scorePath).lastPathComponent
-                for (name, cases) in ScoreReport.bySubmission(results) {
-                    outputs.append(("\(work)/\(CaseRunner.folderName(name))/\(fileName)", { try ScoreReport.gradescope(cases) }))
+                for (_, cases) in ScoreReport.bySubmission(results) {
+                    guard let folder = cases.first.map({ URL(fileURLWithPath: $0.folder).deletingLastPathComponent().path }) else { continue }
+                    outputs.append(("\(folder)/\(fileName)", { try ScoreReport.gradescope(cases) }))
                 }
             }
         } else {

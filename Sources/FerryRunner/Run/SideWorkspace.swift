@@ -30,9 +30,12 @@ struct SideWorkspace {
     /// Copies `source` and `files`, then runs `build`.
     /// - Returns: the checks this made (a build check when `build` is given), or a failed check that
     ///   means the side cannot start.
+    /// - Parameter host: runs the build on the side's host (in its namespace: no network but the
+    ///   case's own, and whatever it leaves running is killed with the namespace's processes by
+    ///   `cleanUp`, before the side starts).
     mutating func prepare(
         _ spec: CommandSpec, scenarioFolder: String, values: [String: String], store: StoreSpec?, deadline: Date,
-        environment: [String: String]
+        environment: [String: String], host: BuildHost = BuildHost()
     ) -> (checks: [Check], ready: Bool) {
         do {
             try copySource(spec, scenarioFolder: scenarioFolder, values: values, store: store)
@@ -41,7 +44,7 @@ struct SideWorkspace {
             return ([Check(name: CheckName.start(side), passed: false, detail: "\(error)")], false)
         }
         guard let build = spec.build else { return ([], true) }
-        let check = runBuild(build.map { Placeholders.expand($0, with: values) }, deadline: deadline, environment: environment)
+        let check = runBuild(build.map { Placeholders.expand($0, with: values) }, deadline: deadline, environment: environment, host: host)
         return ([check], check.passed)
     }
 
@@ -58,7 +61,9 @@ struct SideWorkspace {
         guard manager.fileExists(atPath: source, isDirectory: &isFolder), isFolder.boolValue else {
             throw FerryError("\(side).source: folder \(source) not found")
         }
-        guard !(folder + "/").hasPrefix(source + "/") else {
+        let realSource = Self.realPath(source) ?? source
+        let realCase = Self.realPath(caseFolder) ?? caseFolder
+        guard !(realCase + "/").hasPrefix(realSource + "/") else {
             throw FerryError("\(side).source: folder \(source) holds the case's folder \(folder): choose a --work-dir outside it")
         }
         do {
@@ -69,6 +74,8 @@ struct SideWorkspace {
         // Copies the source brought along (a student's own earlier run) are not the server's work.
         if let store, let namePattern = store.namePattern {
             let copies = CaseRunner.resolve(store.folder, in: folder)
+            // Never delete through a symbolic link the source brought: only in the side's own copy.
+            guard isInside(copies) else { return }
             let expression = Self.patternExpression(namePattern)
             for name in (try? manager.contentsOfDirectory(atPath: copies)) ?? [] where name.wholeMatch(of: expression) != nil {
                 try? manager.removeItem(atPath: "\(copies)/\(name)")
@@ -87,11 +94,17 @@ struct SideWorkspace {
         for (name, written) in spec.files {
             let source = CaseRunner.resolve(Placeholders.expand(written, with: values), in: scenarioFolder)
             let target = "\(folder)/\(name)"
+            let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
             do {
-                try manager.createDirectory(
-                    atPath: URL(fileURLWithPath: target).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                try manager.createDirectory(atPath: parent, withIntermediateDirectories: true)
+                // A symbolic link in the source must not carry a fixture out of the side's folder.
+                guard isInside(parent) else {
+                    throw FerryError("\(name): its folder leads out of \(folder) through a symbolic link")
+                }
                 if manager.fileExists(atPath: target) { try manager.removeItem(atPath: target) }
                 try manager.copyItem(atPath: source, toPath: target)
+            } catch let error as FerryError {
+                throw FerryError("\(side).files: \(error.message)")
             } catch {
                 throw FerryError("\(side).files: cannot copy \(source) to \(target): \(error.localizedDescription)")
             }
@@ -99,15 +112,29 @@ struct SideWorkspace {
         }
     }
 
-    private func runBuild(_ command: [String], deadline: Date, environment: [String: String]) -> Check {
+    /// True when `path`, symbolic links resolved, is the side's folder or inside it.
+    func isInside(_ path: String) -> Bool {
+        guard let real = Self.realPath(path), let root = Self.realPath(folder) else { return false }
+        return real == root || real.hasPrefix(root + "/")
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    private func runBuild(_ command: [String], deadline: Date, environment: [String: String], host: BuildHost) -> Check {
         let name = CheckName.build(side)
         let child: ChildProcess
         do {
-            child = try ChildProcess(arguments: command, environment: environment, workingDirectory: folder)
+            child = try ChildProcess(arguments: host.wrap(command), environment: environment, workingDirectory: folder)
         } catch {
             return Check(name: name, passed: false, detail: "\(error)")
         }
         let end = child.wait(until: deadline) ?? child.stop()
+        child.stop()
+        host.cleanUp()
         let lines = child.output.snapshot
         CaseRunner.writeLog(lines, to: "\(caseFolder)/\(side)-build.log", command: command)
         let shown = command.joined(separator: " ")
@@ -118,4 +145,11 @@ struct SideWorkspace {
         }
         return Check(name: name, passed: true, detail: "\(shown) succeeded")
     }
+}
+
+/// Where a side's build runs: the command wrapped for the side's host, and what to do after it
+/// (kill whatever the build left running there).
+struct BuildHost {
+    var wrap: ([String]) -> [String] = { $0 }
+    var cleanUp: () -> Void = {}
 }

@@ -55,11 +55,20 @@ public struct MessageTemplate: @unchecked Sendable {
                 display += ["n", "nth", "ms", "int", "any"].contains(name) ? "{\(name)}" : values[name] ?? ""
             }
         }
+        // Whole words at the edges: "request" does not match "requests", nor "time" "timeout".
+        if case .literal(let first)? = pieces.first, normalizer.normalize(first).first.map(Self.isWordCharacter) == true {
+            pattern = "(?<![\\p{L}\\p{N}])" + pattern
+        }
+        if case .literal(let last)? = pieces.last, normalizer.normalize(last).last.map(Self.isWordCharacter) == true {
+            pattern += "(?![\\p{L}\\p{N}])"
+        }
         expression = try NSRegularExpression(pattern: pattern, options: normalizer.options.ignoreCase ? [.caseInsensitive] : [])
         self.groups = groups
         self.display = display
         anyOrdinal = normalizer.options.anyOrdinal
     }
+
+    private static func isWordCharacter(_ character: Character) -> Bool { character.isLetter || character.isNumber }
 
     /// What a matching line held.
     public struct Match: Equatable {

@@ -47,7 +47,7 @@ extension ScenarioDecoder {
         }
         return try entries.map { entry in
             guard Self.isInsideFolder(entry.key) else {
-                throw reader.error("'files' name '\(entry.key)' must be a relative path inside the side's folder", at: entry.keyMark)
+                throw reader.error("'files' name '\(entry.key)' must be a relative path to a file inside the side's folder", at: entry.keyMark)
             }
             let text = try reader.string(entry.value, entry.key)
             try checkPlaceholders(text, Placeholders.scenario, at: entry.value.mark)
@@ -71,9 +71,11 @@ extension ScenarioDecoder {
         return .pattern(text)
     }
 
-    /// A relative path that stays inside its folder: no leading `/`, no `..` part.
+    /// A relative path to a file inside its folder: no leading `/`, no `..` or `.` part, not the
+    /// folder itself.
     static func isInsideFolder(_ path: String) -> Bool {
-        !path.isEmpty && !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return !path.isEmpty && !path.hasPrefix("/") && !path.hasSuffix("/") && parts.allSatisfy { !$0.isEmpty && $0 != ".." && $0 != "." }
     }
 
     func existingFolder(_ text: String, _ key: String, at mark: Mark) throws {
