@@ -2,6 +2,7 @@ import FerryCore
 @testable import FerryRunner
 import FerryTestSupport
 import Foundation
+import Glibc
 import Testing
 
 @Suite struct CopyVerifierTests {
@@ -103,5 +104,23 @@ import Testing
         #expect(bounded.identical == 2 && bounded.missing == 3 && bounded.incorrect == 3)
         #expect(bounded.notes == ["only 2500 bytes arrived at port 9000: at most 2 of the 5 identical copies can have crossed the network, 3 counted missing"])
         #expect(verification.bounded(byBytesArrived: 6_000, atPort: 9000) == verification)
+    }
+
+    @Test func aCopyWhoseNameIsNotUTF8IsStillACopy() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(store: folder.file("store"))
+        verifier.snapshot()
+        // "r\xe9ceive1.txt" in Latin-1: not UTF-8.
+        let name: [UInt8] = Array(folder.file("store/r").utf8) + [0xE9] + Array("ceive1.txt".utf8) + [0]
+        let descriptor = name.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+        }
+        #expect(descriptor >= 0)
+        let text = Array("the standard\n".utf8)
+        #expect(Glibc.write(descriptor, text, text.count) == text.count)
+        close(descriptor)
+        let result = try verifier.verify(standard: standard, expected: 1)
+        #expect(result.identical == 1 && result.missing == 0)
+        #expect(verifier.newFiles() == ["r\u{FFFD}ceive1.txt"])
     }
 }

@@ -108,7 +108,8 @@ public struct CopyLocation: Sendable {
 /// copies are `extra` and never make up for missing ones.
 public struct CopyVerifier {
     public let location: CopyLocation
-    private var before: [String: Date] = [:]
+    /// What the folder held at `snapshot()`: modification time by name's bytes.
+    private var before: [[UInt8]: Int64] = [:]
 
     public init(location: CopyLocation) {
         self.location = location
@@ -123,34 +124,42 @@ public struct CopyVerifier {
 
     /// Records what the folder holds now.
     public mutating func snapshot() {
-        before = Self.listing(location.folder)
+        guard let folder = OpenFolder(location.folder) else { return }
+        defer { folder.close() }
+        before = Dictionary(folder.regularFiles().map { ($0.rawName, $0.modified) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The new or changed files, fixtures left out, in natural name order.
     public func newFiles() -> [String] {
-        Self.listing(location.folder)
-            .filter { name, modified in before[name].map { modified > $0 } ?? true }
-            .keys
-            .filter { !location.fixtures.contains("\(location.folder)/\($0)") }
-            .sorted(by: NaturalOrder.precedes)
+        guard let folder = OpenFolder(location.folder) else { return [] }
+        defer { folder.close() }
+        return fresh(in: folder).map(\.name)
+    }
+
+    private func fresh(in folder: OpenFolder) -> [FolderEntry] {
+        folder.regularFiles()
+            .filter { entry in before[entry.rawName].map { entry.modified > $0 } ?? true }
+            .filter { !location.fixtures.contains("\(location.folder)/\($0.name)") }
+            .sorted { NaturalOrder.precedes($0.name, $1.name) }
     }
 
     /// The new copies as judged: under a pattern the expected names that are new, else the
     /// first `expected` new files.
     public func newCopies(expected: Int = .max) -> [String] {
-        partition(expected: expected).copies.compactMap { $0 }
+        guard let folder = OpenFolder(location.folder) else { return [] }
+        defer { folder.close() }
+        return partition(fresh(in: folder), expected: expected).copies.compactMap { $0?.name }
     }
 
     /// Copies 1...expected (nil where missing) and the extra new files.
-    func partition(expected: Int) -> (copies: [String?], extra: [String]) {
-        let fresh = newFiles()
+    private func partition(_ fresh: [FolderEntry], expected: Int) -> (copies: [FolderEntry?], extra: [FolderEntry]) {
         guard location.namePattern != nil else {
             return (Array(fresh.prefix(expected)), Array(fresh.dropFirst(expected)))
         }
-        let freshSet = Set(fresh)
-        let copies = (0..<expected).map { index in location.name(ofCopy: index + 1).flatMap { freshSet.contains($0) ? $0 : nil } }
-        let named = Set(copies.compactMap { $0 })
-        return (copies, fresh.filter { !named.contains($0) })
+        let byName = Dictionary(fresh.map { ($0.rawName, $0) }, uniquingKeysWith: { first, _ in first })
+        let copies = (0..<expected).map { index in location.name(ofCopy: index + 1).flatMap { byName[Array($0.utf8)] } }
+        let named = Set(copies.compactMap { $0?.rawName })
+        return (copies, fresh.filter { !named.contains($0.rawName) })
     }
 
     /// Compares every copy with `standard`; `expected` copies should be there.
@@ -158,73 +167,54 @@ public struct CopyVerifier {
     public func verify(standard: String, expected: Int) throws -> Verification {
         let reference = try StandardFile(path: standard)
         defer { reference.close() }
-        let (copies, extra) = partition(expected: expected)
-        var result = Verification(identical: 0, differing: 0, missing: 0, extraFiles: extra)
+        guard let folder = OpenFolder(location.folder) else {
+            var none = Verification(identical: 0, differing: 0, missing: expected)
+            none.standardBytes = reference.size
+            return none
+        }
+        defer { folder.close() }
+        let (copies, extra) = partition(fresh(in: folder), expected: expected)
+        var result = Verification(identical: 0, differing: 0, missing: 0, extraFiles: extra.map(\.name))
         result.standardBytes = reference.size
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         // One file under several names (hard links) is one copy: the first name counts.
         var seen: [FileIdentity: String] = [:]
-        for name in copies.compactMap({ $0 }) {
-            let path = "\(location.folder)/\(name)"
-            if let identity = FileIdentity(path: path) {
-                if let first = seen[identity] {
-                    result.differing += 1
-                    result.differingFiles.append(name)
-                    result.notes.append("\(name) is the same file as \(first)")
-                    continue
-                }
-                seen[identity] = name
+        for entry in copies.compactMap({ $0 }) {
+            if let first = seen[entry.identity] {
+                result.differing += 1
+                result.differingFiles.append(entry.name)
+                result.notes.append("\(entry.name) is the same file as \(first)")
+                continue
             }
-            if (try? Self.isIdentical(path, to: reference, buffer: buffer)) == true {
+            seen[entry.identity] = entry.name
+            let descriptor = folder.openForReading(entry)
+            if descriptor >= 0, Self.isIdentical(descriptor, to: reference, buffer: buffer) {
                 result.identical += 1
             } else {
                 result.differing += 1
-                result.differingFiles.append(name)
+                result.differingFiles.append(entry.name)
             }
+            if descriptor >= 0 { close(descriptor) }
         }
         result.missing = max(0, expected - result.identical - result.differing)
         return result
     }
 
-    static func isIdentical(_ path: String, to reference: StandardFile, buffer: UnsafeMutableRawBufferPointer) throws -> Bool {
-        let file = try OpenFile.forReading(path)
-        defer { file.close() }
+    /// True when the open file `descriptor` holds exactly the standard's bytes; a read error is a difference.
+    static func isIdentical(_ descriptor: Int32, to reference: StandardFile, buffer: UnsafeMutableRawBufferPointer) -> Bool {
         var comparison = StreamingComparison(against: reference)
-        var offset: UInt64 = 0
+        var offset: off_t = 0
         while true {
-            let got = try file.read(into: buffer, at: offset)
+            let got = pread(descriptor, buffer.baseAddress, buffer.count, offset)
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { return false }
             if got == 0 { break }
-            try comparison.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+            guard (try? comparison.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))) != nil else { return false }
             if !comparison.matchingSoFar { return false }
-            offset += UInt64(got)
+            offset += off_t(got)
         }
         return comparison.isIdentical
-    }
-
-    private static func listing(_ folder: String) -> [String: Date] {
-        let manager = FileManager.default
-        var result: [String: Date] = [:]
-        for name in (try? manager.contentsOfDirectory(atPath: folder)) ?? [] where !name.hasPrefix(".") {
-            guard let attributes = try? manager.attributesOfItem(atPath: "\(folder)/\(name)"),
-                attributes[.type] as? FileAttributeType == .typeRegular
-            else { continue }
-            result[name] = attributes[.modificationDate] as? Date ?? .distantPast
-        }
-        return result
-    }
-}
-
-/// A file's device and inode: the same for every name of one file.
-struct FileIdentity: Hashable {
-    let device: UInt64
-    let inode: UInt64
-
-    init?(path: String) {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
-        device = UInt64(status.st_dev)
-        inode = UInt64(status.st_ino)
     }
 }
 

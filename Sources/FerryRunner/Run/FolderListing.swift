@@ -1,0 +1,76 @@
+import Foundation
+import Glibc
+
+/// A regular file in a folder, read with `readdir` and `fstatat`: its name as the bytes on disk,
+/// whatever they are (a name that is not UTF-8 is a file too), and what identifies its content.
+struct FolderEntry: Sendable {
+    /// The name's bytes.
+    let rawName: [UInt8]
+    /// The name for people: UTF-8, with U+FFFD where the bytes are not.
+    let name: String
+    /// Last modification, nanoseconds since 1970.
+    let modified: Int64
+    let identity: FileIdentity
+}
+
+/// A file's device and inode: the same for every name of one file.
+struct FileIdentity: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+}
+
+/// An open folder, read by descriptor: one `readdir` pass and one `fstatat` per entry, no
+/// attribute dictionaries; files are opened relative to it. Closed exactly once.
+final class OpenFolder {
+    private var stream: OpaquePointer?
+    let path: String
+
+    /// Opens `path`; nil when it is not a readable folder.
+    init?(_ path: String) {
+        guard let stream = opendir(path) else { return nil }
+        self.stream = stream
+        self.path = path
+    }
+
+    deinit {
+        assert(stream == nil, "OpenFolder \(path) leaked: close() was never called")
+    }
+
+    var descriptor: Int32 { stream.map { dirfd($0) } ?? -1 }
+
+    /// Every regular file (symbolic links and hidden names left out).
+    func regularFiles() -> [FolderEntry] {
+        guard let stream else { return [] }
+        rewinddir(stream)
+        var entries: [FolderEntry] = []
+        while let entry = readdir(stream) {
+            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
+            guard let first = raw.first, first != UInt8(ascii: ".") else { continue }
+            var info = stat()
+            let found = raw.withUnsafeBufferPointer { name in
+                (name.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
+                    fstatat(dirfd(stream), $0.baseAddress!, &info, AT_SYMLINK_NOFOLLOW)
+                }
+            }
+            guard found == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            entries.append(FolderEntry(
+                rawName: raw, name: String(decoding: raw, as: UTF8.self),
+                modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                identity: FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))))
+        }
+        return entries
+    }
+
+    /// Opens the entry for reading, relative to this folder.
+    func openForReading(_ entry: FolderEntry) -> Int32 {
+        (entry.rawName.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
+            openat(descriptor, $0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        }
+    }
+
+    func close() {
+        guard let stream else { return }
+        closedir(stream)
+        self.stream = nil
+    }
+}
