@@ -1,7 +1,9 @@
 # Ferry: the two commands a newcomer needs are `make run` and `make test`.
 SWIFT ?= swift
+# Extra flags for swift build, e.g. SWIFT_BUILD_FLAGS="-Xswiftc -warnings-as-errors" (CI sets it).
+SWIFT_BUILD_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := libyaml-dev iproute2 nftables
+DEBIAN_PACKAGES := libyaml-dev iproute2 nftables gcc python3
 BENCH_PACKAGES := iperf3
 
 .PHONY: all deps install-packages build release run test scenarios bench sample clean
@@ -19,7 +21,7 @@ install-packages:
 
 ## build: debug build of every executable and the tests.
 build:
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 
 ## release: optimized executables in .build/release.
 release:

@@ -45,7 +45,13 @@ public final class CopyStore {
 
     /// Throws when the folder already holds a copy or partial copy numbered 1...count.
     public func checkFree(count: Int) throws {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            // Not knowing what the store holds is not the same as it holding nothing.
+            throw FerryError("store \(directory): cannot list it to check for copies of an earlier run: \(error.localizedDescription)")
+        }
         let prefix = stem + "."
         for name in names where name.hasPrefix(prefix) {
             var rest = Substring(name.dropFirst(prefix.count))

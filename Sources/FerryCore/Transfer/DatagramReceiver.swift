@@ -205,6 +205,7 @@ struct DatagramReceiver {
         var matching = true
         var ended = false
         var writeFailure: String?
+        var compareFailure: String?
         let idle = reliable ? configuration.idleTimeout : configuration.udpIdle
         var sinceAck = 0
         var lastSender = peer
@@ -237,7 +238,15 @@ struct DatagramReceiver {
                 } catch {
                     writeFailure = "\(error)"
                 }
-                if matching { matching = (try? context.standard.matches(payload, at: header.offset)) ?? false }
+                if matching {
+                    do {
+                        matching = try context.standard.matches(payload, at: header.offset)
+                    } catch {
+                        // The standard could not be read: that says nothing about the copy.
+                        compareFailure = compareFailure ?? "\(error)"
+                        matching = false
+                    }
+                }
                 outcome.received += UInt64(payload.count)
                 if reliable {
                     sinceAck += 1
@@ -278,6 +287,7 @@ struct DatagramReceiver {
         }
         file.close()
         if let writeFailure { outcome.apply(.storeFailed(writeFailure)) }
+        if let compareFailure { outcome.apply(.storeFailed("comparing with the standard \(context.standard.path) failed: \(compareFailure)")) }
         let complete = reassembly.isComplete
         if !complete && announcement.size > 0 {
             // Keep what arrived at its place: missing ranges read as zeros.
