@@ -45,3 +45,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.file("outside/send.txt")))
     }
 }
+
+@Suite struct WorkFolderLockTests {
+    @Test func aSecondRunnerOnTheSameWorkFolderIsRefused() throws {
+        let folder = try TemporaryDirectory("ferry-lock")
+        defer { folder.remove() }
+        let first = try WorkFolderLock(folder.path)
+        let error = #expect(throws: FerryRunError.self) { try WorkFolderLock(folder.path) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("another runner is using it"))
+        first.release()
+        let again = try WorkFolderLock(folder.path)
+        again.release()
+    }
+}

@@ -55,6 +55,8 @@ public enum Runner {
                 try checkHostIsolation(scenario, jobs: request.options.jobs)
             }
             try makeWorkFolder(request.options.workDirectory)
+            let lock = try WorkFolderLock(request.options.workDirectory)
+            defer { lock.release() }
             if request.options.verbosity > 0 { sink.out("work directory: \(request.options.workDirectory)") }
             if request.options.verbosity > 0 {
                 for (scenario, (_, note)) in zip(scenarios, modes) { sink.out("\(scenario.path): \(scenario.name): isolation \(note)") }
