@@ -63,6 +63,15 @@ import Testing
         #expect(reassembly.arrived == 0)
     }
 
+    @Test func aSegmentFarBeyondWhatArrivedIsDropped() {
+        var reassembly = Reassembly(segments: Int(UInt32.max))
+        #expect(reassembly.accept(Int(UInt32.max) - 2) == .tooFarAhead)
+        #expect(reassembly.accept(Reassembly.maximumAhead) == .tooFarAhead)
+        #expect(reassembly.accept(Reassembly.maximumAhead - 1) == .new)
+        #expect(reassembly.accept(Reassembly.maximumAhead) == .new)
+        #expect(reassembly.arrived == 2 && reassembly.end == Reassembly.maximumAhead + 1 && reassembly.cumulative == 0)
+    }
+
     @Test func emptyTransferIsComplete() {
         #expect(Reassembly(segments: 0).isComplete)
     }

@@ -155,7 +155,8 @@ import Testing
     func datagramServerRefusesABadStartAndCarriesOn(transport: TransportProtocol) throws {
         defer { folder.remove() }
         let port = try freeLoopbackPort()
-        var configuration = try serverConfiguration(port: port, count: 2)
+        // One transfer to serve: the refused start must not take its place.
+        var configuration = try serverConfiguration(port: port, count: 1)
         configuration.transport = transport
         let sink = RecordingSink()
         let server = startServer(configuration, sink: sink)
@@ -183,9 +184,11 @@ import Testing
             sink: clientSink
         ).run()
         let results = try server.join()
-        #expect(results.transfers.map(\.verdict) == [.refused, .identical])
+        #expect(results.transfers.map(\.verdict) == [.identical])
+        #expect(results.refused.map(\.reason) == [HeaderRefusal.inconsistentSegments.description])
+        #expect(sink.diagnostics.contains { $0.hasPrefix("server: refused a start from 127.0.0.1:") && $0.hasSuffix("not counted") })
         #expect(client.transfers.first?.datagrams?.expected == 72)
-        #expect(sink.lines.contains("The datagrams of \"sample.txt\" for the 2nd time: 72 expected, 72 received, 0 lost, 0 duplicated, 0 out of order"))
+        #expect(sink.lines.contains("The datagrams of \"sample.txt\" for the 1st time: 72 expected, 72 received, 0 lost, 0 duplicated, 0 out of order"))
     }
 
     /// A raw udp client: transfer 1, then transfer 2 with a late, corrupt datagram of transfer 1
@@ -278,5 +281,99 @@ import Testing
         let again = try exchange(.end(transfer: 1, size: 4, segments: 1), until: isVerdict)
         #expect(first != nil && again == first)
         #expect(try server.join().transfers.map(\.verdict) == [.identical])
+    }
+
+    /// A raw datagram peer on loopback.
+    private func datagramPeer(_ port: UInt16) throws -> Socket {
+        let socket = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "peer")
+        try socket.connectDatagram(to: SocketAddress(host: "127.0.0.1", port: port))
+        return socket
+    }
+
+    /// Sends `datagram` from `socket` and returns the first answer that `wanted` accepts.
+    private func exchange(_ socket: Socket, _ datagram: Datagram?, until wanted: (Datagram) -> Bool) throws -> Datagram? {
+        if let datagram { try datagram.encoded().withUnsafeBytes { try socket.sendDatagram($0) } }
+        var reply = [UInt8](repeating: 0, count: 256)
+        while try socket.waitReadable(nanoseconds: 2_000_000_000) {
+            guard let got = try reply.withUnsafeMutableBytes({ try socket.receiveDatagram(into: $0) }) else { continue }
+            if let decoded = reply.withUnsafeBytes({ Datagram.decode(UnsafeRawBufferPointer(rebasing: $0[0..<got.count])) }), wanted(decoded) {
+                return decoded
+            }
+        }
+        return nil
+    }
+
+    private func isVerdict(_ datagram: Datagram) -> Bool { if case .verdict = datagram { true } else { false } }
+
+    /// A verdict on `transfer` (earlier verdicts come three times and may still be waiting).
+    private func isVerdict(on transfer: UInt32) -> (Datagram) -> Bool {
+        { datagram in if case .verdict(let verdict) = datagram { verdict.transfer == transfer } else { false } }
+    }
+
+    /// A forged `start` (and `end`) from another address while a transfer runs changes nothing:
+    /// the stranger is told `busy`, the transfer goes on and is the only one counted.
+    @Test(arguments: [TransportProtocol.udp, .rudp])
+    func aStrangersStartDoesNotEndATransfer(transport: TransportProtocol) throws {
+        defer { folder.remove() }
+        let bytes: [UInt8] = Array("four".utf8)
+        try FileManager.default.removeItem(atPath: standard)
+        try folder.write("sample.txt", bytes: bytes)
+        let port = try freeLoopbackPort()
+        var configuration = try serverConfiguration(port: port, count: 1)
+        configuration.transport = transport
+        let sink = RecordingSink()
+        let server = startServer(configuration, sink: sink)
+        #expect(sink.waitForLine(Messages.serverReady.text))
+        let owner = try datagramPeer(port)
+        defer { owner.close() }
+        let stranger = try datagramPeer(port)
+        defer { stranger.close() }
+        let start = Datagram.start(transfer: 1, size: 4, segments: 1, payloadSize: 1400, name: "sample.txt")
+        #expect(try exchange(owner, start) { $0 == .ready(transfer: 1) } != nil)
+        let busy = try exchange(stranger, start, until: isVerdict)
+        guard case .verdict(let refused)? = busy else { Issue.record("no verdict for the stranger"); return }
+        #expect(refused.status == .refused && refused.detail == HeaderRefusal.busy.rawValue)
+        try Datagram.end(transfer: 1, size: 4, segments: 1).encoded().withUnsafeBytes { try stranger.sendDatagram($0) }
+        try Datagram.data(transfer: 1, sequence: 0, offset: 0, payload: bytes[...]).encoded().withUnsafeBytes { try owner.sendDatagram($0) }
+        let verdict = try exchange(owner, .end(transfer: 1, size: 4, segments: 1), until: isVerdict)
+        guard case .verdict(let owned)? = verdict else { Issue.record("no verdict for the owner"); return }
+        #expect(owned.status == .identical)
+        let results = try server.join()
+        #expect(results.transfers.map(\.verdict) == [.identical])
+        #expect(results.refused.map(\.detail) == [HeaderRefusal.busy.rawValue])
+    }
+
+    /// Five refused starts do not end a server that serves five transfers; a start with a bad
+    /// name gets its refusal verdict; a forged huge start leaves no file larger than what came.
+    @Test func refusedStartsAreNotCountedAndForgedSizesCostNothing() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        var configuration = try serverConfiguration(port: port, count: 1)
+        configuration.transport = .udp
+        let sink = RecordingSink()
+        let server = startServer(configuration, sink: sink)
+        #expect(sink.waitForLine(Messages.serverReady.text))
+        let peer = try datagramPeer(port)
+        defer { peer.close() }
+        for transfer in UInt32(1)...5 {
+            let bad = Datagram.start(transfer: transfer, size: 100_000, segments: 3, payloadSize: 1400, name: "sample.txt")
+            #expect(try exchange(peer, bad, until: isVerdict(on: transfer)) != nil)
+        }
+        // A name with a bidirectional control character: a verdict, not silence.
+        let named = Datagram.start(transfer: 6, size: 4, segments: 1, payloadSize: 1400, name: "evil\u{202E}txt.exe")
+        guard case .verdict(let refusal)? = try exchange(peer, named, until: isVerdict(on: 6)) else { Issue.record("no verdict"); return }
+        #expect(refusal.detail == HeaderRefusal.nameHasControlCharacter.rawValue)
+        // 2^32 - 1 segments of 4 bytes, then one datagram far beyond anything that arrived.
+        let huge = Datagram.start(transfer: 7, size: 4 * UInt64(UInt32.max), segments: UInt32.max, payloadSize: 4, name: "sample.txt")
+        #expect(try exchange(peer, huge) { $0 == .ready(transfer: 7) } != nil)
+        let far = UInt32.max - 2
+        try Datagram.data(transfer: 7, sequence: far, offset: UInt64(far) * 4, payload: [1, 2, 3, 4][...]).encoded()
+            .withUnsafeBytes { try peer.sendDatagram($0) }
+        #expect(try exchange(peer, .end(transfer: 7, size: 4 * UInt64(UInt32.max), segments: UInt32.max), until: isVerdict(on: 7)) != nil)
+        let results = try server.join()
+        #expect(results.transfers.map(\.verdict) == [.incomplete])
+        #expect(results.refused.count == 6)
+        let partial = try FileManager.default.attributesOfItem(atPath: folder.file("store/sample.1.txt.partial"))
+        #expect((partial[.size] as? Int) == 0)
     }
 }

@@ -1,9 +1,20 @@
 /// Which data segments of a datagram transfer arrived, and how: the receiving side of both
 /// `udp` and `rudp`. Pure bookkeeping, no I/O.
+///
+/// Memory grows with what arrives, not with what a `start` announces: the bitmap is kept by
+/// 64-segment word, only for words a segment fell in, and a segment more than `maximumAhead`
+/// beyond the number that arrived is refused (`.tooFarAhead`). A forged `start` of 2^32 − 1
+/// segments costs nothing until segments come, and then no more than they do.
 public struct Reassembly: Sendable {
+    /// How far beyond the count of arrived segments a segment may lie: far more than any window
+    /// or burst of loss (rudp keeps at most 4096 in flight).
+    public static let maximumAhead = 16_384
+
     /// Segments the transfer has.
     public let segments: Int
-    private var seen: [UInt64]
+    private var seen: [Int: UInt64] = [:]
+    /// One past the highest segment that arrived: the copy's bytes end with it.
+    public private(set) var end = 0
     /// Distinct segments that arrived.
     public private(set) var arrived = 0
     /// Extra copies of segments that had already arrived.
@@ -16,7 +27,6 @@ public struct Reassembly: Sendable {
 
     public init(segments: Int) {
         self.segments = segments
-        seen = [UInt64](repeating: 0, count: (segments + 63) / 64)
     }
 
     /// What became of one arriving segment.
@@ -25,17 +35,21 @@ public struct Reassembly: Sendable {
         case duplicate
         /// A sequence number the transfer does not have.
         case outOfRange
+        /// Further ahead of what arrived than `maximumAhead`: dropped, as if lost.
+        case tooFarAhead
     }
 
     /// Records segment `sequence`.
     public mutating func accept(_ sequence: Int) -> Arrival {
         guard sequence >= 0, sequence < segments else { return .outOfRange }
+        guard sequence < arrived + Self.maximumAhead else { return .tooFarAhead }
         if contains(sequence) {
             duplicated += 1
             return .duplicate
         }
-        seen[sequence >> 6] |= 1 << UInt64(sequence & 63)
+        seen[sequence >> 6, default: 0] |= 1 << UInt64(sequence & 63)
         arrived += 1
+        end = max(end, sequence + 1)
         if sequence < highest { outOfOrder += 1 } else { highest = sequence }
         while cumulative < segments && contains(cumulative) { cumulative += 1 }
         return .new
@@ -43,7 +57,7 @@ public struct Reassembly: Sendable {
 
     /// True when segment `sequence` arrived.
     public func contains(_ sequence: Int) -> Bool {
-        seen[sequence >> 6] & (1 << UInt64(sequence & 63)) != 0
+        (seen[sequence >> 6] ?? 0) & (1 << UInt64(sequence & 63)) != 0
     }
 
     /// Segments that have not arrived.

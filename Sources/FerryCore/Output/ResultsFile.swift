@@ -7,7 +7,20 @@ public struct ResultsFile: Codable, Equatable, Sendable {
     /// The file's base name.
     public var file: String
     public var transfers: [TransferRecord]
+    /// udp and rudp: `start`s refused and not counted (empty otherwise).
+    public var refused: [RefusedStart]
     public var summary: Summary
+
+    enum CodingKeys: String, CodingKey { case role, file, transfers, refused, summary }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        role = try container.decode(String.self, forKey: .role)
+        file = try container.decode(String.self, forKey: .file)
+        transfers = try container.decode([TransferRecord].self, forKey: .transfers)
+        refused = try container.decodeIfPresent([RefusedStart].self, forKey: .refused) ?? []
+        summary = try container.decode(Summary.self, forKey: .summary)
+    }
 
     public struct Summary: Codable, Equatable, Sendable {
         public var count: Int
@@ -37,10 +50,11 @@ public struct ResultsFile: Codable, Equatable, Sendable {
         enum Keys: String, CodingKey { case count, incorrect }
     }
 
-    public init(role: String, file: String, transfers: [TransferRecord]) {
+    public init(role: String, file: String, transfers: [TransferRecord], refused: [RefusedStart] = []) {
         self.role = role
         self.file = file
         self.transfers = transfers
+        self.refused = refused
         self.summary = Summary(
             count: transfers.count,
             incorrect: transfers.filter { !$0.isCorrect }.count,

@@ -20,7 +20,7 @@ struct DatagramReceiver {
         var name: String
     }
 
-    func run() throws -> ([TransferRecord], String) {
+    func run() throws -> ([TransferRecord], String, [RefusedStart]) {
         let address = configuration.address
         let socket = try Socket(family: address.family, type: SOCK_DGRAM, context: address.description)
         defer { socket.close() }
@@ -44,21 +44,20 @@ struct DatagramReceiver {
         var session = Session(socket: socket, buffer: buffer, staging: staging)
         var records: [TransferRecord] = []
         var lastName = context.fallbackName
-        for n in stride(from: 1, through: configuration.count, by: 1) {
-            let (start, peer, started) = try waitForStart(&session)
+        // Only transfers that began count: a refused `start` (forged, or from a client that does
+        // not fit) is reported and answered, never one of the `count` slots.
+        while records.count < configuration.count {
+            let (start, peer, _) = try waitForStart(&session)
             switch start {
-            case .accepted(let announcement):
-                records.append(try receive(n, announcement, from: peer, startedAt: started, session: &session))
+            case .accepted(let announcement, let started):
+                records.append(try receive(records.count + 1, announcement, from: peer, startedAt: started, session: &session))
                 lastName = announcement.name
-            case .refused(let name, let refusal):
-                context.lines.starting(name, n)
-                var outcome = Outcome(name: name)
-                outcome.apply(.refused(refusal))
-                records.append(context.lines.finished(n, outcome, startedAt: started, peer: peer.description))
+            case .refused(let name, let transfer, let refusal):
+                note(RefusedStart(peer: peer.description, name: name, refusal: refusal), transfer: transfer, session: &session)
             }
         }
         linger(&session)
-        return (records, lastName)
+        return (records, lastName, session.refused)
     }
 
     /// After the last transfer, answers repeated `end`s until the clients have been quiet for
@@ -100,13 +99,24 @@ struct DatagramReceiver {
         var pending: (bytes: [UInt8], peer: SocketAddress)?
         /// Datagrams of finished transfers that arrived late.
         var late = 0
+        /// `start`s refused and not counted, each (peer, transfer) once.
+        var refused: [RefusedStart] = []
+        var refusedKeys: Set<String> = []
+    }
+
+    /// Reports a refused `start` on stderr and keeps it for the results, once per peer and transfer.
+    private func note(_ refusal: RefusedStart, transfer: UInt32, session: inout Session) {
+        let key = "\(refusal.peer)#\(transfer)#\(refusal.detail)"
+        guard session.refusedKeys.insert(key).inserted else { return }
+        session.refused.append(refusal)
+        context.sink.diagnostic("server: \(refusal.description)")
     }
 
     /// How a transfer began.
     private enum Start {
-        case accepted(Announcement)
+        case accepted(Announcement, startedAt: UInt64)
         /// A `start` that broke a rule; already answered with a refusal.
-        case refused(name: String, HeaderRefusal)
+        case refused(name: String, transfer: UInt32, HeaderRefusal)
     }
 
     /// Waits (without limit, as `accept` would) for the `start` of a new transfer.
@@ -114,7 +124,14 @@ struct DatagramReceiver {
         while true {
             let (count, peer) = try nextDatagram(&session, timeout: nil)!
             let started = MonotonicClock.now()
-            guard let datagram = Datagram.decode(UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])) else { continue }
+            let bytes = UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])
+            guard let datagram = Datagram.decode(bytes) else {
+                if let (transfer, refusal) = Datagram.refusedStart(bytes), session.verdicts[Self.key(peer, transfer)] == nil {
+                    refuse(transfer, refusal, peer: peer, session: &session)
+                    return (.refused(name: context.fallbackName, transfer: transfer, refusal), peer, started)
+                }
+                continue
+            }
             // A repeated `start` or `end` of a finished transfer gets its verdict again.
             if let verdict = session.verdicts[Self.key(peer, datagram.transfer)] {
                 if case .data = datagram {} else { send(.verdict(verdict), to: peer, on: session.socket) }
@@ -125,12 +142,12 @@ struct DatagramReceiver {
             case .start(let transfer, let size, let segments, let payloadSize, let name):
                 if let refusal = check(size: size, segments: segments, payloadSize: payloadSize) {
                     refuse(transfer, refusal, peer: peer, session: &session)
-                    return (.refused(name: name, refusal), peer, started)
+                    return (.refused(name: name, transfer: transfer, refusal), peer, started)
                 }
                 send(.ready(transfer: transfer), to: peer, on: session.socket)
                 let announcement = Announcement(
                     transfer: transfer, size: size, segments: Int(segments), payloadSize: Int(payloadSize), name: name)
-                return (.accepted(announcement), peer, started)
+                return (.accepted(announcement, startedAt: started), peer, started)
             default:
                 session.late += 1
             }
@@ -142,6 +159,15 @@ struct DatagramReceiver {
         guard payloadSize >= 1, Int(payloadSize) <= Datagram.maximumPayload else { return .inconsistentSegments }
         let needed = (size + UInt64(payloadSize) - 1) / UInt64(payloadSize)
         return needed == UInt64(segments) ? nil : .inconsistentSegments
+    }
+
+    /// Tells a client that is not this transfer's that the server is busy; it is not remembered
+    /// (the client may ask again and be served once the transfer is over).
+    private func refuseBusy(_ transfer: UInt32, to peer: SocketAddress, on socket: Socket) {
+        let verdict = DatagramVerdict(
+            transfer: transfer, status: .refused, detail: HeaderRefusal.busy.rawValue, received: 0, expected: 0, arrived: 0, lost: 0,
+            duplicated: 0, outOfOrder: 0)
+        send(.verdict(verdict), to: peer, on: socket)
     }
 
     private func refuse(_ transfer: UInt32, _ refusal: HeaderRefusal, peer: SocketAddress, session: inout Session) {
@@ -261,18 +287,18 @@ struct DatagramReceiver {
             }
             guard let datagram = Datagram.decode(bytes) else { continue }
             switch datagram {
+            case .start(let transfer, _, _, _, let name) where sender != peer:
+                // The transfer belongs to its sender's address and port: anyone else waits.
+                refuseBusy(transfer, to: sender, on: session.socket)
+                note(RefusedStart(peer: sender.description, name: name, refusal: .busy), transfer: transfer, session: &session)
             case .start(let transfer, _, _, _, _) where transfer == announcement.transfer:
                 send(.ready(transfer: transfer), to: sender, on: session.socket)
-            case .end(let transfer, _, _) where transfer == announcement.transfer:
+            case .end(let transfer, _, _) where transfer == announcement.transfer && sender == peer:
                 if reliable && !reassembly.isComplete {
                     acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
                 } else {
                     ended = true
                 }
-            case .start where sender != peer:
-                // Another client begins: this transfer is over.
-                session.pending = (Array(bytes), sender)
-                ended = true
             case let other where sender == peer && other.transfer > announcement.transfer:
                 session.pending = (Array(bytes), sender)
                 ended = true
@@ -290,8 +316,10 @@ struct DatagramReceiver {
         if let compareFailure { outcome.apply(.storeFailed("comparing with the standard \(context.standard.path) failed: \(compareFailure)")) }
         let complete = reassembly.isComplete
         if !complete && announcement.size > 0 {
-            // Keep what arrived at its place: missing ranges read as zeros.
-            try? context.store.truncateIncoming(n, to: announcement.size)
+            // Keep what arrived at its place, missing ranges reading as zeros, and no further than
+            // the last segment that arrived: never the size a `start` merely announced.
+            let end = min(announcement.size, UInt64(reassembly.end) * UInt64(announcement.payloadSize))
+            try? context.store.truncateIncoming(n, to: end)
         }
         do {
             outcome.stored = try context.store.keep(n, complete: complete)

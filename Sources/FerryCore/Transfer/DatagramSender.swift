@@ -67,7 +67,8 @@ final class DatagramSender: TransferSender {
             start, wait: 20_000_000, maximumWait: 200_000_000, deadline: MonotonicClock.now() + configuration.connectTimeout
         ) { datagram in
             if case .ready = datagram { return .some(nil) }
-            if case .verdict(let verdict) = datagram { return .some(verdict) }
+            // Busy with another client: ask again until --connect-timeout.
+            if case .verdict(let verdict) = datagram, verdict.detail != HeaderRefusal.busy.rawValue { return .some(verdict) }
             return nil
         }
         if let answer { return answer }

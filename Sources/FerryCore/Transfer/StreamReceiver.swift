@@ -12,7 +12,9 @@ struct StreamReceiver {
 
     /// Listens, prints the ready line and receives every transfer, one connection each.
     /// - Returns: the records and the last name announced.
-    func run() throws -> ([TransferRecord], String) {
+    /// - Returns: the records, the last name announced, and no refused starts (a TCP transfer that
+    ///   is refused still counts: its connection was made).
+    func run() throws -> ([TransferRecord], String, [RefusedStart]) {
         let address = configuration.address
         let listener = try Socket(family: address.family, type: SOCK_STREAM, context: address.description)
         defer { listener.close() }
@@ -39,7 +41,7 @@ struct StreamReceiver {
             lastName = name
             n += 1
         }
-        return (records, lastName)
+        return (records, lastName, [])
     }
 
     /// Accepts the next connection; one that the peer aborted before we took it is skipped.

@@ -23,10 +23,10 @@ public final class TransferServer {
         let context = ReceiverContext(
             configuration: configuration, standard: standard, store: store, lines: ServerLines(sink: sink),
             fallbackName: standardName)
-        let (records, lastName) = configuration.transport.isDatagram
+        let (records, lastName, refused) = configuration.transport.isDatagram
             ? try DatagramReceiver(context).run()
             : try StreamReceiver(context).run()
-        let results = ResultsFile(role: "server", file: lastName, transfers: records)
+        let results = ResultsFile(role: "server", file: lastName, transfers: records, refused: refused)
         sink.out(Messages.serverAverage.line(file: lastName, ms: Formatting.milliseconds(results.summary.timing.averageMs)))
         sink.out(Messages.serverIncorrect(results.summary.incorrect, of: results.summary.count))
         if let path = configuration.jsonPath { try results.write(to: path) }

@@ -109,6 +109,29 @@ public enum Datagram: Equatable, Sendable {
         buffer.storeBytes(of: offset.bigEndian, toByteOffset: 16, as: UInt64.self)
     }
 
+    /// A well-formed `start` whose name breaks the naming rules: its transfer and the refusal,
+    /// so the server can answer it with a refusing verdict rather than silence. Nil for anything else.
+    public static func refusedStart(_ bytes: UnsafeRawBufferPointer) -> (transfer: UInt32, refusal: HeaderRefusal)? {
+        guard bytes.count >= 34 else { return nil }
+        var reader = BigEndianReader(bytes)
+        guard reader.read(UInt32.self) == magic, reader.read(UInt8.self) == version, reader.read(UInt8.self) == Kind.start.rawValue
+        else { return nil }
+        _ = reader.read(UInt16.self)
+        let transfer: UInt32 = reader.read()
+        _ = reader.read(UInt32.self)
+        _ = reader.read(UInt64.self)
+        _ = reader.read(UInt32.self)
+        _ = reader.read(UInt32.self)
+        let nameLength = Int(reader.read(UInt16.self))
+        guard bytes.count == 34 + nameLength else { return nil }
+        do {
+            _ = try NameRules.validate(UnsafeRawBufferPointer(rebasing: bytes[34...]))
+            return nil
+        } catch {
+            return (transfer, error)
+        }
+    }
+
     /// Decodes a datagram; nil for anything that is not a well-formed Ferry datagram.
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> Datagram? {
         guard bytes.count >= 16 else { return nil }

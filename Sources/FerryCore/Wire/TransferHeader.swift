@@ -104,6 +104,8 @@ public enum HeaderRefusal: UInt8, Error, CaseIterable, Sendable, CustomStringCon
     case truncated = 11
     /// Datagram transfers: a `start` whose segment count or payload size does not fit its size.
     case inconsistentSegments = 12
+    /// Datagram transfers: a `start` from another client while a transfer is in progress.
+    case busy = 13
 
     public var description: String {
         switch self {
@@ -119,12 +121,19 @@ public enum HeaderRefusal: UInt8, Error, CaseIterable, Sendable, CustomStringCon
         case .tooLarge: "announced size is above the server's --max-size"
         case .truncated: "header ended early"
         case .inconsistentSegments: "segment count and payload size do not fit the announced size"
+        case .busy: "the server is busy with another client's transfer"
         }
     }
 }
 
 /// What a file name must be to travel in a header: a plain base name.
 public enum NameRules {
+    /// A C1 control (U+0080–U+009F) or a bidirectional control (U+202A–U+202E, U+2066–U+2069):
+    /// refused like the C0 controls, since they make a name print other than it is.
+    public static func isHiddenControl(_ scalar: Unicode.Scalar) -> Bool {
+        (0x80...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+    }
+
     /// Checks a name's bytes and returns it as a string.
     public static func validate<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(HeaderRefusal) -> String {
         guard !bytes.isEmpty else { throw .emptyName }
@@ -133,6 +142,8 @@ public enum NameRules {
         if bytes.contains(UInt8(ascii: "/")) { throw .nameHasSlash }
         if bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) { throw .nameHasControlCharacter }
         guard let name = String(validating: bytes, as: UTF8.self) else { throw .nameNotUTF8 }
+        // C1 controls, and the bidirectional controls that make a name read other than it is.
+        if name.unicodeScalars.contains(where: NameRules.isHiddenControl) { throw .nameHasControlCharacter }
         if name == "." || name == ".." { throw .nameIsDotOrDotDot }
         return name
     }

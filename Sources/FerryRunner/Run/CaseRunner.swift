@@ -299,13 +299,22 @@ public struct CaseRunner: Sendable {
     private func ownServerCommand(folder: String) -> [String] {
         ["\(options.binaries)/server", "--ip", "{server_ip}", "--port", "{port}", "--standard", "{standard_path}",
          "--count", "{repetitions}", "--buffer-size", "{buffer_size}", "--store", "{store}", "--json", "\(folder)/server.json",
-         "--protocol", "{protocol}"]
+         "--protocol", "{protocol}"] + impairedLinkOptions
     }
 
     private func ownClientCommand(folder: String) -> [String] {
         ["\(options.binaries)/client", "--server", "{server_ip}", "--port", "{port}", "--file", "{file_path}",
          "--count", "{repetitions}", "--buffer-size", "{buffer_size}", "--json", "\(folder)/client.json",
-         "--protocol", "{protocol}"]
+         "--protocol", "{protocol}"] + impairedLinkOptions
+    }
+
+    /// On an impaired link Ferry's own sides wait longer for a silent peer: at 5% loss both ways,
+    /// TCP's doubling retransmission timer (0.2, 0.4, ... 6.4 s) can leave a connection silent for
+    /// more than the default 10 s, and that transfer is slow, not lost.
+    static let impairedIdleTimeout = "60s"
+
+    private var impairedLinkOptions: [String] {
+        scenario.network.impair == nil ? [] : ["--idle-timeout", Self.impairedIdleTimeout]
     }
 
     /// Data datagrams the server reported lost, from Ferry's own server's JSON results.
