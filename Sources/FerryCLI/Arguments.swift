@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FerryCore
 
 /// A duration on the command line: `500ms`, `5s`, `2m`; a bare number is seconds.
@@ -57,7 +58,7 @@ public struct TransferOptions: ParsableArguments {
     @Option(help: "The port (1-65535): TCP for tcp, UDP for udp and rudp.")
     public var port: Int
 
-    @Option(help: "How many transfers (tcp: one connection each).")
+    @Option(parsing: .unconditional, help: "How many transfers (tcp: one connection each).")
     public var count: Int = TransferDefaults.count
 
     @Option(name: .customLong("protocol"), help: "tcp, udp (no retransmission) or rudp (Ferry's reliable UDP).")
@@ -98,6 +99,20 @@ public struct TransferOptions: ParsableArguments {
         }
         guard idleTimeout.nanoseconds >= 1_000_000 else {
             throw ValidationError("--idle-timeout: must be at least 1ms")
+        }
+        if let json { try Self.checkWritable(json, option: "--json") }
+    }
+
+    /// Refuses at start a results path that could not be written at the end: a folder, or a
+    /// file in a folder that is missing or not writable.
+    static func checkWritable(_ path: String, option: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw ValidationError("\(option) \(path): is a folder")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard access(folder, W_OK) == 0 else {
+            throw ValidationError("\(option) \(path): cannot write in \(folder): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -58,7 +58,9 @@ struct RunnerCommand: ParsableCommand {
     func run() throws {
         SignalWatcher.install { signal in
             let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
-            StandardStreams().diagnostic("runner: interrupted by \(name): stopping children and removing namespaces")
+            // One write(2) straight to stderr: the main thread may be adding to the stdout buffer.
+            let line = "runner: interrupted by \(name): stopping children and removing namespaces\n"
+            _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             ProcessRegistry.shared.stopAll()
             NamespaceRegistry.shared.removeAll()
             Glibc.exit(128 + signal)

@@ -102,4 +102,42 @@ import Testing
             "client: cannot reach the server at 127.0.0.1:1 within 0.2 s: connect 127.0.0.1:1: Connection refused",
         ])
     }
+
+    private func run(_ program: String, _ arguments: [String]) throws -> (status: Termination?, stderr: [String]) {
+        let child = try ChildProcess(arguments: [BuiltProducts.path(program)] + arguments)
+        let status = child.wait(until: Date().addingTimeInterval(30)) ?? child.stop()
+        return (status, child.output.snapshot.filter { $0.stream == .stderr }.map(\.text))
+    }
+
+    @Test func badCountsAndResultPathsAreRefusedAtStart() throws {
+        defer { folder.remove() }
+        let base = ["--ip", "127.0.0.1", "--allow-loopback", "--port", "5001", "--standard", sample]
+        let negative = try run("server", base + ["--count", "-1"])
+        #expect(negative.status == .exited(64))
+        #expect(negative.stderr == ["server: --count -1: must be at least 1 (see 'server --help')"])
+        let unwritable = try run("server", base + ["--json", folder.file("nowhere/results.json")])
+        #expect(unwritable.status == .exited(64))
+        #expect(unwritable.stderr == ["server: --json \(folder.file("nowhere/results.json")): cannot write in \(folder.file("nowhere")): No such file or directory (see 'server --help')"])
+        let folderPath = try run("client", ["--server", "127.0.0.1", "--allow-loopback", "--port", "5001", "--file", sample, "--json", folder.path])
+        #expect(folderPath.stderr == ["client: --json \(folder.path): is a folder (see 'client --help')"])
+    }
+
+    @Test func aServerThatCannotBindLeavesNoStoreFolder() throws {
+        defer { folder.remove() }
+        let taken = try Socket(family: AF_INET, type: SOCK_STREAM, context: "taken")
+        defer { taken.close() }
+        try taken.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
+        try taken.listen()
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(taken.descriptor, $0, &length) }
+        }
+        let port = UInt16(bigEndian: address.sin_port)
+        let store = folder.file("store")
+        let result = try run("server", ["--ip", "127.0.0.1", "--allow-loopback", "--port", String(port), "--standard", sample, "--store", store])
+        #expect(result.status == .exited(1))
+        #expect(result.stderr == ["server: bind 127.0.0.1:\(port): Address already in use"])
+        #expect(!FileManager.default.fileExists(atPath: store))
+    }
 }

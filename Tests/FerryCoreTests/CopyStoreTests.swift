@@ -20,12 +20,15 @@ import Testing
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let store = try CopyStore(directory: folder.file("store/deep"), standardName: "sample.txt")
-        for (n, complete) in [(1, true), (2, false)] {
-            let file = try store.begin(n)
-            try [UInt8]("hello".utf8).withUnsafeBytes { try file.write($0) }
-            file.close()
-            _ = try store.keep(n, complete: complete)
+        for (n, disposition) in [(1, CopyStore.Disposition.complete), (2, .partial), (3, .discard)] {
+            _ = try store.receiving(n) { file in
+                try [UInt8]("hello".utf8).withUnsafeBytes { try file.write($0) }
+                return disposition
+            }
         }
+        struct Broke: Error {}
+        #expect(throws: Broke.self) { _ = try store.receiving(4) { _ in throw Broke() } }
+        // Nothing of copies 3 and 4 stays, not even the hidden incoming file.
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.file("store/deep")).sorted()
         #expect(names == ["sample.1.txt", "sample.2.txt.partial"])
     }
@@ -55,10 +58,9 @@ import Testing
         defer { folder.remove() }
         let store = try CopyStore(directory: folder.path, standardName: "sample.txt")
         try folder.write("sample.1.txt", bytes: [42])
-        let file = try store.begin(1)
-        file.close()
-        #expect(throws: SystemError.self) { _ = try store.keep(1, complete: true) }
+        #expect(throws: SystemError.self) { _ = try store.receiving(1) { _ in .complete } }
         #expect(FileManager.default.contents(atPath: folder.file("sample.1.txt")) == Data([42]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["sample.1.txt"])
     }
 
     @Test func unwritableStoreIsRefused() throws {

@@ -10,6 +10,8 @@ import Testing
     let standard: String
 
     init() throws {
+        // As in the executables: a peer that closes early is an error, not the end of the process.
+        ProcessSetup.ignoreBrokenPipes()
         folder = try TemporaryDirectory()
         standard = try folder.makePatternFile("sample.txt", size: 100_000)
     }

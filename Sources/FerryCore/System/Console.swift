@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Where the programs' lines go: stdout for the required messages, stderr for diagnostics.
 public protocol LineSink: AnyObject {
@@ -16,8 +17,10 @@ public protocol LineSink: AnyObject {
 private let outputCapacity = 64 << 10
 nonisolated(unsafe) private let outputBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: outputCapacity)
 nonisolated(unsafe) private var outputCount = 0
-/// Set while the buffer is being changed, so a signal handler does not write a half-made line.
-nonisolated(unsafe) private var outputBusy: sig_atomic_t = 0
+/// Held by whoever changes the buffer or writes it out: the thread adding a line, or a signal
+/// handler writing it out before the process ends. A lock-free atomic (a handler may take it,
+/// never wait for it), so neither sees the other's half-made state.
+private let outputBusy = Atomic<Bool>(false)
 /// When the oldest held line was added (monotonic nanoseconds).
 nonisolated(unsafe) private var outputSince: UInt64 = 0
 
@@ -44,10 +47,10 @@ public final class StandardStreams: LineSink {
             }
             if outputCount + bytes.count > outputCapacity { flush() }
             if outputCount == 0 { outputSince = MonotonicClock.now() }
-            outputBusy = 1
+            while !outputBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {}
             (outputBuffer + outputCount).update(from: bytes.baseAddress!, count: bytes.count)
             outputCount += bytes.count
-            outputBusy = 0
+            outputBusy.store(false, ordering: .releasing)
         }
     }
 
@@ -67,13 +70,14 @@ public final class StandardStreams: LineSink {
         if outputCount > 0 && MonotonicClock.now() &- outputSince > nanoseconds { Self.flushHeldOutput() }
     }
 
-    /// Writes out held stdout bytes. Safe to call from a signal handler when no line is being added.
+    /// Writes out held stdout bytes. Safe to call from a signal handler: when a line is being
+    /// added at that moment, it writes nothing rather than half a line.
     static func flushHeldOutput() {
-        guard outputCount > 0, outputBusy == 0 else { return }
-        outputBusy = 1
+        guard outputBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { outputBusy.store(false, ordering: .releasing) }
+        guard outputCount > 0 else { return }
         write(UnsafeRawBufferPointer(start: outputBuffer, count: outputCount), to: STDOUT_FILENO)
         outputCount = 0
-        outputBusy = 0
     }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {

@@ -66,8 +66,55 @@ public final class CopyStore {
         }
     }
 
+    /// What to do with an incoming copy once its bytes are in.
+    public enum Disposition: Sendable {
+        /// All announced bytes arrived: the copy's final name.
+        case complete
+        /// The transfer broke off: keep what arrived under the partial name.
+        case partial
+        /// Keep nothing (the store's device is full: a partial copy would keep it full).
+        case discard
+    }
+
+    /// Runs `body` with copy `n`'s incoming file open, closes it on every path, then gives it its
+    /// final or partial name, or removes it, as `body` says; a throw removes it too.
+    /// - Returns: the path the copy is stored under, or nil when nothing was kept.
+    public func receiving(_ n: Int, _ body: (OpenFile) throws -> Disposition) throws -> String? {
+        let file = try begin(n)
+        let disposition: Disposition
+        do {
+            disposition = try body(file)
+        } catch {
+            file.close()
+            discard(n)
+            throw error
+        }
+        file.close()
+        switch disposition {
+        case .discard:
+            discard(n)
+            return nil
+        case .complete, .partial:
+            do {
+                return try keep(n, complete: disposition == .complete)
+            } catch {
+                discard(n)
+                throw error
+            }
+        }
+    }
+
+    /// True for a write that failed because the store's device or quota is full.
+    public static func isOutOfSpace(_ error: Error) -> Bool {
+        guard let error = error as? SystemError else { return false }
+        return error.code == ENOSPC || error.code == EDQUOT
+    }
+
+    /// The note of a copy given up for lack of space.
+    public static let outOfSpaceNote = "no space: the store's device is full; what arrived was removed so that later copies that fit are stored"
+
     /// Creates the file copy `n` is written to while it arrives.
-    public func begin(_ n: Int) throws -> OpenFile {
+    func begin(_ n: Int) throws -> OpenFile {
         try OpenFile(path: path(incomingName(n)), flags: O_WRONLY | O_CREAT | O_EXCL)
     }
 
@@ -75,7 +122,7 @@ public final class CopyStore {
     /// `renameat2(RENAME_NOREPLACE)` where the C library and the file system have it, else
     /// `link` and `unlink`.
     /// - Returns: the path it is now stored under.
-    public func keep(_ n: Int, complete: Bool) throws -> String {
+    func keep(_ n: Int, complete: Bool) throws -> String {
         let source = path(incomingName(n))
         let target = path(complete ? copyName(n) : partialName(n))
         if let rename = renameWithoutReplacing {
@@ -95,7 +142,7 @@ public final class CopyStore {
     }
 
     /// Removes the file of copy `n` when it could not be written at all.
-    public func discard(_ n: Int) {
+    func discard(_ n: Int) {
         unlink(path(incomingName(n)))
     }
 }

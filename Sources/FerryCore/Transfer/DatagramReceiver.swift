@@ -20,20 +20,30 @@ struct DatagramReceiver {
         var name: String
     }
 
-    func run() throws -> ([TransferRecord], String, [RefusedStart]) {
+    /// The bound datagram socket; the caller owns it. Says on stderr when the kernel grants a
+    /// receive buffer too small for a fast sender.
+    static func bind(_ configuration: ServerConfiguration, sink: LineSink) throws -> Socket {
         let address = configuration.address
         let socket = try Socket(family: address.family, type: SOCK_DGRAM, context: address.description)
-        defer { socket.close() }
-        try socket.setReuseAddress()
-        socket.requestBufferSizes(16 << 20)
-        try socket.bind(to: address)
+        do {
+            try socket.setReuseAddress()
+            socket.requestBufferSizes(16 << 20)
+            try socket.bind(to: address)
+        } catch {
+            socket.close()
+            throw error
+        }
         // Linux reports twice the usable size.
         let granted = Int((try? socket.option(SOL_SOCKET, SO_RCVBUF, label: "SO_RCVBUF")) ?? 0) / 2
         if granted < 4 << 20 {
-            context.sink.diagnostic(
+            sink.diagnostic(
                 "server: the receive buffer is only \(granted >> 10) KiB (net.core.rmem_max): a fast \(configuration.transport.rawValue) "
                     + "sender will lose datagrams here; run as root or raise net.core.rmem_max")
         }
+        return socket
+    }
+
+    func run(on socket: Socket) throws -> ([TransferRecord], String, [RefusedStart]) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
         defer { buffer.deallocate() }
 
@@ -219,114 +229,120 @@ struct DatagramReceiver {
         context.lines.starting(announcement.name, n)
         var outcome = Outcome(name: announcement.name)
         outcome.transfer = announcement.transfer
-        let file: OpenFile
-        do {
-            file = try context.store.begin(n)
-        } catch {
-            outcome.apply(.storeFailed("\(error)"))
-            return finish(n, outcome, announcement, Reassembly(segments: 0), peer: peer, started: started, session: &session)
-        }
         var reassembly = Reassembly(segments: announcement.segments)
-        var writer = CoalescingWriter(file: file, staging: session.staging)
         var matching = true
         var ended = false
         var writeFailure: String?
+        var outOfSpace = false
         var compareFailure: String?
         let idle = reliable ? configuration.idleTimeout : configuration.udpIdle
         var sinceAck = 0
         var lastSender = peer
         let socket = session.socket
-        while !ended {
-            // rudp: acknowledge what arrived before going to sleep, so the sender is never left waiting.
-            let flushAck = {
-                if reliable && sinceAck > 0 {
-                    acknowledge(announcement.transfer, reassembly, to: lastSender, on: socket)
-                    sinceAck = 0
-                }
-            }
-            guard let (count, sender) = try nextDatagram(&session, timeout: idle, beforeWaiting: flushAck) else { break }
-            lastSender = sender
-            let bytes = UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])
-            // Data segments are read in place; everything else is decoded.
-            if let header = DataHeader(bytes), header.transfer == announcement.transfer, sender == peer {
-                let sequence = Int(header.sequence)
-                let payload = UnsafeRawBufferPointer(rebasing: bytes[Datagram.dataHeaderLength...])
-                let expectedLength = sequence == announcement.segments - 1
-                    ? Int(announcement.size) - sequence * announcement.payloadSize : announcement.payloadSize
-                guard header.offset == UInt64(sequence) * UInt64(announcement.payloadSize), payload.count == expectedLength,
-                    reassembly.accept(sequence) == .new
-                else {
-                    if reliable { acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket) }
-                    continue
+        // The copy's file is closed on every path, and kept or removed, by the store's scoped helper.
+        var began = false
+        do {
+            outcome.stored = try context.store.receiving(n) { file in
+                began = true
+                var writer = CoalescingWriter(file: file, staging: session.staging)
+                while !ended {
+                    // rudp: acknowledge what arrived before going to sleep, so the sender is never left waiting.
+                    let flushAck = {
+                        if reliable && sinceAck > 0 {
+                            acknowledge(announcement.transfer, reassembly, to: lastSender, on: socket)
+                            sinceAck = 0
+                        }
+                    }
+                    guard let (count, sender) = try nextDatagram(&session, timeout: idle, beforeWaiting: flushAck) else { break }
+                    lastSender = sender
+                    let bytes = UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])
+                    // Data segments are read in place; everything else is decoded.
+                    if let header = DataHeader(bytes), header.transfer == announcement.transfer, sender == peer {
+                        let sequence = Int(header.sequence)
+                        let payload = UnsafeRawBufferPointer(rebasing: bytes[Datagram.dataHeaderLength...])
+                        let expectedLength = sequence == announcement.segments - 1
+                            ? Int(announcement.size) - sequence * announcement.payloadSize : announcement.payloadSize
+                        guard header.offset == UInt64(sequence) * UInt64(announcement.payloadSize), payload.count == expectedLength,
+                            reassembly.accept(sequence) == .new
+                        else {
+                            if reliable { acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket) }
+                            continue
+                        }
+                        do {
+                            try writer.write(payload, at: header.offset)
+                        } catch {
+                            if CopyStore.isOutOfSpace(error) { outOfSpace = true }
+                            writeFailure = "\(error)"
+                        }
+                        if matching {
+                            do {
+                                matching = try context.standard.matches(payload, at: header.offset)
+                            } catch {
+                                // The standard could not be read: that says nothing about the copy.
+                                compareFailure = compareFailure ?? "\(error)"
+                                matching = false
+                            }
+                        }
+                        outcome.received += UInt64(payload.count)
+                        if reliable {
+                            sinceAck += 1
+                            // Acknowledge every 16th segment, at once when a hole shows or the last one arrives,
+                            // and before waiting for more (above).
+                            if sinceAck >= 16 || sequence != reassembly.cumulative - 1 || reassembly.isComplete {
+                                acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
+                                sinceAck = 0
+                            }
+                        }
+                        continue
+                    }
+                    guard let datagram = Datagram.decode(bytes) else { continue }
+                    switch datagram {
+                    case .start(let transfer, _, _, _, let name) where sender != peer:
+                        // The transfer belongs to its sender's address and port: anyone else waits.
+                        refuseBusy(transfer, to: sender, on: session.socket)
+                        note(RefusedStart(peer: sender.description, name: name, refusal: .busy), transfer: transfer, session: &session)
+                    case .start(let transfer, _, _, _, _) where transfer == announcement.transfer:
+                        send(.ready(transfer: transfer), to: sender, on: session.socket)
+                    case .end(let transfer, _, _) where transfer == announcement.transfer && sender == peer:
+                        if reliable && !reassembly.isComplete {
+                            acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
+                        } else {
+                            ended = true
+                        }
+                    case let other where sender == peer && other.transfer > announcement.transfer:
+                        session.pending = (Array(bytes), sender)
+                        ended = true
+                    default:
+                        session.late += 1
+                    }
                 }
                 do {
-                    try writer.write(payload, at: header.offset)
+                    try writer.flush()
                 } catch {
-                    writeFailure = "\(error)"
+                    if CopyStore.isOutOfSpace(error) { outOfSpace = true }
+                    writeFailure = writeFailure ?? "\(error)"
                 }
-                if matching {
-                    do {
-                        matching = try context.standard.matches(payload, at: header.offset)
-                    } catch {
-                        // The standard could not be read: that says nothing about the copy.
-                        compareFailure = compareFailure ?? "\(error)"
-                        matching = false
-                    }
+                if outOfSpace { return .discard }
+                guard !reassembly.isComplete else { return .complete }
+                if announcement.size > 0 {
+                    // Keep what arrived at its place, missing ranges reading as zeros, and no further
+                    // than the last segment that arrived: never the size a `start` merely announced.
+                    let end = min(announcement.size, UInt64(reassembly.end) * UInt64(announcement.payloadSize))
+                    _ = ftruncate(file.descriptor, off_t(end))
                 }
-                outcome.received += UInt64(payload.count)
-                if reliable {
-                    sinceAck += 1
-                    // Acknowledge every 16th segment, at once when a hole shows or the last one arrives,
-                    // and before waiting for more (above).
-                    if sinceAck >= 16 || sequence != reassembly.cumulative - 1 || reassembly.isComplete {
-                        acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
-                        sinceAck = 0
-                    }
-                }
-                continue
+                return .partial
             }
-            guard let datagram = Datagram.decode(bytes) else { continue }
-            switch datagram {
-            case .start(let transfer, _, _, _, let name) where sender != peer:
-                // The transfer belongs to its sender's address and port: anyone else waits.
-                refuseBusy(transfer, to: sender, on: session.socket)
-                note(RefusedStart(peer: sender.description, name: name, refusal: .busy), transfer: transfer, session: &session)
-            case .start(let transfer, _, _, _, _) where transfer == announcement.transfer:
-                send(.ready(transfer: transfer), to: sender, on: session.socket)
-            case .end(let transfer, _, _) where transfer == announcement.transfer && sender == peer:
-                if reliable && !reassembly.isComplete {
-                    acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
-                } else {
-                    ended = true
-                }
-            case let other where sender == peer && other.transfer > announcement.transfer:
-                session.pending = (Array(bytes), sender)
-                ended = true
-            default:
-                session.late += 1
-            }
+        } catch where !began {
+            outcome.apply(.storeFailed("\(error)"))
+            return finish(n, outcome, announcement, Reassembly(segments: 0), peer: peer, started: started, session: &session)
         }
-        do {
-            try writer.flush()
-        } catch {
-            writeFailure = writeFailure ?? "\(error)"
+        if outOfSpace {
+            outcome.apply(.storeFailed(CopyStore.outOfSpaceNote))
+        } else if let writeFailure {
+            outcome.apply(.storeFailed(writeFailure))
         }
-        file.close()
-        if let writeFailure { outcome.apply(.storeFailed(writeFailure)) }
         if let compareFailure { outcome.apply(.storeFailed("comparing with the standard \(context.standard.path) failed: \(compareFailure)")) }
         let complete = reassembly.isComplete
-        if !complete && announcement.size > 0 {
-            // Keep what arrived at its place, missing ranges reading as zeros, and no further than
-            // the last segment that arrived: never the size a `start` merely announced.
-            let end = min(announcement.size, UInt64(reassembly.end) * UInt64(announcement.payloadSize))
-            try? context.store.truncateIncoming(n, to: end)
-        }
-        do {
-            outcome.stored = try context.store.keep(n, complete: complete)
-        } catch {
-            context.store.discard(n)
-            outcome.apply(.storeFailed("\(error)"))
-        }
         if outcome.status == .identical {
             if !complete {
                 outcome.apply(.incomplete("\(reassembly.lost) of \(reassembly.segments) datagrams lost"))

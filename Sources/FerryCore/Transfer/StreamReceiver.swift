@@ -10,19 +10,27 @@ struct StreamReceiver {
 
     init(_ context: ReceiverContext) { self.context = context }
 
-    /// Listens, prints the ready line and receives every transfer, one connection each.
-    /// - Returns: the records and the last name announced.
-    /// - Returns: the records, the last name announced, and no refused starts (a TCP transfer that
-    ///   is refused still counts: its connection was made).
-    func run() throws -> ([TransferRecord], String, [RefusedStart]) {
+    /// The listening socket, bound and listening; the caller owns it.
+    static func listen(_ configuration: ServerConfiguration) throws -> Socket {
         let address = configuration.address
         let listener = try Socket(family: address.family, type: SOCK_STREAM, context: address.description)
-        defer { listener.close() }
-        try listener.setReuseAddress()
-        // Accepted connections inherit the idle timeout: no calls per connection to set it.
-        try listener.setIdleTimeout(nanoseconds: configuration.idleTimeout)
-        try listener.bind(to: address)
-        try listener.listen()
+        do {
+            try listener.setReuseAddress()
+            // Accepted connections inherit the idle timeout: no calls per connection to set it.
+            try listener.setIdleTimeout(nanoseconds: configuration.idleTimeout)
+            try listener.bind(to: address)
+            try listener.listen()
+        } catch {
+            listener.close()
+            throw error
+        }
+        return listener
+    }
+
+    /// Prints the ready line and receives every transfer, one connection each, on `listener`.
+    /// - Returns: the records, the last name announced, and no refused starts (a TCP transfer that
+    ///   is refused still counts: its connection was made).
+    func run(on listener: Socket) throws -> ([TransferRecord], String, [RefusedStart]) {
         // Room for a whole header with the longest name, whatever --buffer-size says.
         let buffer = UnsafeMutableRawBufferPointer.allocate(
             byteCount: max(configuration.bufferSize, TransferHeader.fixedLength + TransferHeader.maximumNameLength), alignment: 16)
@@ -149,15 +157,33 @@ struct StreamReceiver {
         _ n: Int, header: TransferHeader, connection: Socket, buffer: UnsafeMutableRawBufferPointer,
         early: UnsafeRawBufferPointer, into outcome: inout Outcome
     ) throws {
-        let file: OpenFile
-        do {
-            file = try store.begin(n)
-        } catch {
-            throw TransferFailure.storeFailed("\(error)")
-        }
         var comparison = StreamingComparison(against: standard)
         var failure: TransferFailure?
         var received: UInt64 = 0
+        do {
+            outcome.stored = try store.receiving(n) { file in
+                try receiveInto(file, header: header, connection: connection, buffer: buffer, early: early,
+                                comparison: &comparison, received: &received, failure: &failure)
+            }
+        } catch {
+            outcome.received = received
+            throw TransferFailure.storeFailed("\(error)")
+        }
+        outcome.received = received
+        if let failure { throw failure }
+        if !comparison.isIdentical {
+            let why = header.size == standard.size ? "content differs from the standard" :
+                "\(header.size) bytes, the standard has \(standard.size)"
+            throw TransferFailure.different(why)
+        }
+    }
+
+    /// Reads the payload into `file`, comparing as it goes.
+    /// - Returns: what to do with the copy: complete, partial, or nothing when the store is full.
+    private func receiveInto(
+        _ file: OpenFile, header: TransferHeader, connection: Socket, buffer: UnsafeMutableRawBufferPointer,
+        early: UnsafeRawBufferPointer, comparison: inout StreamingComparison, received: inout UInt64, failure: inout TransferFailure?
+    ) throws -> CopyStore.Disposition {
         var pending = early
         let chunkLimit = min(configuration.bufferSize, buffer.count)
         while received < header.size {
@@ -183,6 +209,10 @@ struct StreamReceiver {
             do {
                 try file.write(chunk)
             } catch {
+                if CopyStore.isOutOfSpace(error) {
+                    failure = .storeFailed(CopyStore.outOfSpaceNote)
+                    return .discard
+                }
                 failure = .storeFailed("\(error)")
                 break
             }
@@ -190,20 +220,7 @@ struct StreamReceiver {
             received += UInt64(chunk.count)
             sink.flush(ifOlderThan: 50_000_000)
         }
-        file.close()
-        outcome.received = received
-        do {
-            outcome.stored = try store.keep(n, complete: failure == nil)
-        } catch {
-            store.discard(n)
-            throw TransferFailure.storeFailed("\(error)")
-        }
-        if let failure { throw failure }
-        if !comparison.isIdentical {
-            let why = header.size == standard.size ? "content differs from the standard" :
-                "\(header.size) bytes, the standard has \(standard.size)"
-            throw TransferFailure.different(why)
-        }
+        return failure == nil ? .complete : .partial
     }
 
     private var idleText: String {

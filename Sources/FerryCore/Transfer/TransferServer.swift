@@ -17,6 +17,10 @@ public final class TransferServer {
         let standard = try StandardFile(path: configuration.standardPath)
         defer { standard.close() }
         let standardName = String(configuration.standardPath.split(separator: "/").last ?? "standard")
+        // The port first: a server that cannot bind leaves no store folder behind.
+        let socket = configuration.transport.isDatagram
+            ? try DatagramReceiver.bind(configuration, sink: sink) : try StreamReceiver.listen(configuration)
+        defer { socket.close() }
         let store = try CopyStore(directory: configuration.storeDirectory, standardName: standardName)
         try store.checkFree(count: configuration.count)
 
@@ -24,8 +28,8 @@ public final class TransferServer {
             configuration: configuration, standard: standard, store: store, lines: ServerLines(sink: sink),
             fallbackName: standardName)
         let (records, lastName, refused) = configuration.transport.isDatagram
-            ? try DatagramReceiver(context).run()
-            : try StreamReceiver(context).run()
+            ? try DatagramReceiver(context).run(on: socket)
+            : try StreamReceiver(context).run(on: socket)
         let results = ResultsFile(role: "server", file: lastName, transfers: records, refused: refused)
         sink.out(Messages.serverAverage.line(file: lastName, ms: Formatting.milliseconds(results.summary.timing.averageMs)))
         sink.out(Messages.serverIncorrect(results.summary.incorrect, of: results.summary.count))
