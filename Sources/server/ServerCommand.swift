@@ -23,15 +23,21 @@ struct ServerCommand: ParsableCommand {
     @Option(name: .customLong("max-size"), help: "Refuse transfers that announce more bytes than this (e.g. 16GiB).")
     var maxSize = SizeArgument(bytes: TransferDefaults.maximumSize)
 
+    @Option(
+        name: .customLong("header-timeout"),
+        help: "tcp: drop, without counting it, a connection that has not sent its whole header this long after it was accepted.")
+    var headerTimeout = DurationArgument(nanoseconds: TransferDefaults.headerTimeout)
+
     static func main() { CommandLineEntry.main(Self.self) }
 
     func run() throws {
         let address = try AddressPolicy.resolve(ip, port: UInt16(transfer.port), allowLoopback: transfer.allowLoopback)
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             address: address, standardPath: standard, count: transfer.count, storeDirectory: store,
             bufferSize: transfer.bufferSize, maximumSize: maxSize.bytes,
             idleTimeout: transfer.idleTimeout.nanoseconds, jsonPath: transfer.json, transport: transfer.transport,
             udpIdle: transfer.udpIdle.nanoseconds)
+        configuration.headerTimeout = headerTimeout.nanoseconds
         _ = try TransferServer(configuration: configuration, sink: StandardStreams()).run()
     }
 }

@@ -138,6 +138,15 @@ public final class Socket {
         try systemCall("recv", context) { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, 0) }
     }
 
+    /// Receives what is there without waiting: nil when nothing is (EAGAIN), 0 at the end of the stream.
+    public func receiveWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        do {
+            return try systemCall("recv", context) { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT)) }
+        } catch let error as SystemError where error.code == EAGAIN {
+            return nil
+        }
+    }
+
     /// Receives until `buffer` is full or the stream ends; returns how many bytes arrived.
     public func receiveFully(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var filled = 0

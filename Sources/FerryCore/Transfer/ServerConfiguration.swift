@@ -20,6 +20,9 @@ public struct ServerConfiguration: Sendable {
     public var maximumSize: UInt64
     /// A peer silent this long (nanoseconds) loses its transfer.
     public var idleTimeout: UInt64
+    /// tcp: a new connection that has not sent its whole header this long (nanoseconds) after it was
+    /// accepted is dropped and not counted.
+    public var headerTimeout: UInt64 = TransferDefaults.headerTimeout
     /// Where to write the JSON results, if anywhere.
     public var jsonPath: String?
     /// TCP, UDP or Ferry's reliable UDP.

@@ -41,10 +41,12 @@ struct StreamReceiver {
         var records: [TransferRecord] = []
         records.reserveCapacity(configuration.count)
         var lastName = context.fallbackName
+        var gate = HeaderGate(headerTimeout: configuration.headerTimeout, sink: sink)
+        defer { gate.close() }
         var n = 1
         while n <= configuration.count {
-            let connection = try acceptRetryingAborted(listener)
-            guard let (record, name) = receive(n, on: connection, buffer: buffer) else { continue }
+            let (connection, filled) = try gate.next(from: listener, buffer: buffer)
+            guard let (record, name) = receive(n, on: connection, buffer: buffer, filled: filled) else { continue }
             records.append(record)
             lastName = name
             n += 1
@@ -52,32 +54,16 @@ struct StreamReceiver {
         return (records, lastName, [])
     }
 
-    /// Accepts the next connection; one that the peer aborted before we took it is skipped.
-    private func acceptRetryingAborted(_ listener: Socket) throws -> Socket {
-        // Held lines wait only while clients keep coming: after 50 ms without one they go out.
-        if try !listener.waitReadable(nanoseconds: 50_000_000) { sink.flush() }
-        while true {
-            do {
-                return try listener.accept().socket
-            } catch let error as SystemError where error.code == EAGAIN {
-                continue  // the inherited idle timeout also bounds accept: keep waiting for the next client
-            } catch let error as SystemError where [ECONNABORTED, EPROTO, ENETDOWN, EHOSTUNREACH, ENETUNREACH].contains(error.code) {
-                sink.diagnostic("server: accept: \(error.reason); waiting for the next client")
-            }
-        }
-    }
-
-
     /// Receives transfer `n` on `connection`, closes it, prints its lines.
     /// - Returns: the record, and the name to print for it.
     /// - Returns: nil for a connection closed without a single byte: a client that gave up on its
     ///   connect, or a port probe. It is reported on stderr and not counted as a transfer.
-    func receive(_ n: Int, on connection: Socket, buffer: UnsafeMutableRawBufferPointer) -> (TransferRecord, String)? {
+    func receive(_ n: Int, on connection: Socket, buffer: UnsafeMutableRawBufferPointer, filled: Int) -> (TransferRecord, String)? {
         let started = MonotonicClock.now()
         var outcome = Outcome(name: context.fallbackName)
         var startPrinted = false
         do {
-            let (header, payloadStart, payloadBytes) = try readHeader(connection, buffer: buffer, into: &outcome)
+            let (header, payloadStart, payloadBytes) = try readHeader(connection, buffer: buffer, filled: filled, into: &outcome)
             outcome.name = header.name
             outcome.transfer = header.transfer
             context.lines.starting(header.name, n)
@@ -106,13 +92,14 @@ struct StreamReceiver {
         return (record, outcome.name)
     }
 
-    /// Reads the header with as few calls as the data allows: each `recv` takes all that is
-    /// there, so the header, the name and often the first payload bytes arrive together.
+    /// Reads the rest of the header after the `filled` bytes the gate took, with as few calls as
+    /// the data allows: each `recv` takes all that is there, so the header, the name and often the
+    /// first payload bytes arrive together.
     /// - Returns: the header and how many payload bytes already sit in `buffer` after it.
     private func readHeader(
-        _ connection: Socket, buffer: UnsafeMutableRawBufferPointer, into outcome: inout Outcome
+        _ connection: Socket, buffer: UnsafeMutableRawBufferPointer, filled: Int, into outcome: inout Outcome
     ) throws -> (TransferHeader, payloadStart: Int, payloadBytes: Int) {
-        var filled = try receive(atLeast: TransferHeader.fixedLength, from: connection, into: buffer, after: 0, what: "header")
+        var filled = try receive(atLeast: TransferHeader.fixedLength, from: connection, into: buffer, after: filled, what: "header")
         let fixed: TransferHeader.Fixed
         do {
             fixed = try TransferHeader.decodeFixed(UnsafeRawBufferPointer(rebasing: buffer[0..<TransferHeader.fixedLength]))
@@ -186,6 +173,8 @@ struct StreamReceiver {
     ) throws -> CopyStore.Disposition {
         var pending = early
         let chunkLimit = min(configuration.bufferSize, buffer.count)
+        let limit = TransferDefaults.timeLimit(forSize: header.size)
+        let deadline = MonotonicClock.now() &+ limit
         while received < header.size {
             let chunk: UnsafeRawBufferPointer
             if !pending.isEmpty {
@@ -219,6 +208,11 @@ struct StreamReceiver {
             try comparison.consume(chunk)
             received += UInt64(chunk.count)
             sink.flush(ifOlderThan: 50_000_000)
+            if received < header.size && MonotonicClock.now() > deadline {
+                failure = .incomplete(
+                    "\(received) of \(header.size) bytes after \(Formatting.fixed(Double(limit) / 1e9, decimals: 1)) s, the most a transfer of this size may take")
+                break
+            }
         }
         return failure == nil ? .complete : .partial
     }

@@ -17,6 +17,16 @@ public enum TransferDefaults {
     public static let maximumSize: UInt64 = 16 << 30
     /// The server's store folder.
     public static let store = "received"
+    /// How long (nanoseconds) a new TCP connection may take to send its whole header.
+    public static let headerTimeout: UInt64 = 2_000_000_000
+
+    /// The longest a TCP transfer of `size` bytes may take once its header arrived: 10 s, plus one
+    /// second per MiB (a peer slower than 1 MiB/s past the first 10 s is cut off), besides the
+    /// idle timeout between two reads. Nanoseconds.
+    public static func timeLimit(forSize size: UInt64) -> UInt64 {
+        let perMiB: UInt64 = 1_000_000_000
+        return 10_000_000_000 &+ (size >> 20) &* perMiB &+ ((size & ((1 << 20) - 1)) * perMiB >> 20)
+    }
 
     /// The buffer size when none is given: tcp 1 MiB, udp and rudp 1400 bytes.
     public static func bufferSize(for transport: TransportProtocol) -> Int { transport.defaultBufferSize }

@@ -1,0 +1,165 @@
+import Glibc
+
+/// Where the TCP server takes its next transfer from: accepted connections whose header has not
+/// all arrived wait here side by side, read with `poll`, so a silent or dripping peer never keeps
+/// a correct client waiting. Transfers themselves stay one at a time.
+///
+/// A connection is handed over as soon as its header is complete (or broken enough to refuse, or
+/// ended after some bytes). One that sends no complete header within `headerTimeout` is dropped
+/// and not counted; so is one that closes without a byte (a client that gave up on its connect).
+/// At most `capacity` wait; past that the one that has waited longest is dropped.
+struct HeaderGate {
+    /// Connections waiting for their header at once.
+    static let capacity = 64
+
+    private struct Waiting {
+        let socket: Socket
+        var bytes: [UInt8]
+        /// When it was accepted (monotonic nanoseconds).
+        let since: UInt64
+    }
+
+    private var waiting: [Waiting] = []
+    let headerTimeout: UInt64
+    let sink: LineSink
+
+    init(headerTimeout: UInt64, sink: LineSink) {
+        self.headerTimeout = headerTimeout
+        self.sink = sink
+    }
+
+    /// Closes whatever still waits (after the last transfer).
+    mutating func close() {
+        for entry in waiting { entry.socket.close() }
+        waiting.removeAll()
+    }
+
+    /// The next connection with its header in `buffer`, and how many bytes of `buffer` it filled.
+    mutating func next(from listener: Socket, buffer: UnsafeMutableRawBufferPointer) throws -> (Socket, filled: Int) {
+        var quietFor: Int32 = 50
+        while true {
+            var polled = [pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)]
+            polled += waiting.map { pollfd(fd: $0.socket.descriptor, events: Int16(POLLIN), revents: 0) }
+            let timeout = waiting.isEmpty ? quietFor : min(quietFor, millisecondsToFirstExpiry())
+            let count = try systemCall("poll", listener.context) { poll(&polled, nfds_t(polled.count), timeout) }
+            // Headers that arrived (also while a transfer ran) are taken before any timeout is judged.
+            let readable = Set(polled.dropFirst().filter { $0.revents != 0 }.map(\.fd))
+            if !readable.isEmpty, let ready = takeReadable(readable, buffer: buffer) { return ready }
+            dropExpired()
+            if count == 0 {
+                // Held lines wait only while clients keep coming: after 50 ms without one they go out.
+                sink.flush()
+                quietFor = waiting.isEmpty ? -1 : 1000
+                continue
+            }
+            if polled[0].revents != 0, let connection = accept(listener) {
+                // Most clients send their header at once: take it without waiting in line.
+                if let filled = firstBytes(of: connection, into: buffer) { return (connection, filled) }
+            }
+        }
+    }
+
+    /// Accepts a connection; nil when it was aborted before it was taken.
+    private func accept(_ listener: Socket) -> Socket? {
+        do {
+            return try listener.accept().socket
+        } catch let error as SystemError where error.code == EAGAIN {
+            return nil
+        } catch {
+            // A connection aborted before it was taken, or a network gone for a moment: wait for the next.
+            sink.diagnostic("server: accept: \(error); waiting for the next client")
+            return nil
+        }
+    }
+
+    /// Reads what a new connection sent already into `buffer`: its length when the header is
+    /// complete; otherwise it waits in line (nil).
+    private mutating func firstBytes(of connection: Socket, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let got = try? connection.receiveWaiting(into: buffer) else {
+            enqueue(Waiting(socket: connection, bytes: [], since: MonotonicClock.now()))
+            return nil
+        }
+        if got == 0 {
+            notCounted(connection, "closed without sending anything")
+            return nil
+        }
+        if Self.isComplete(UnsafeRawBufferPointer(rebasing: buffer[0..<got])) { return got }
+        enqueue(Waiting(socket: connection, bytes: Array(UnsafeRawBufferPointer(rebasing: buffer[0..<got])), since: MonotonicClock.now()))
+        return nil
+    }
+
+    /// Reads from the waiting connections whose descriptors are `readable`; the first whose header
+    /// is now complete is handed over, its bytes copied into `buffer`.
+    private mutating func takeReadable(_ readable: Set<Int32>, buffer: UnsafeMutableRawBufferPointer) -> (Socket, filled: Int)? {
+        var index = 0
+        while index < waiting.count {
+            guard readable.contains(waiting[index].socket.descriptor) else {
+                index += 1
+                continue
+            }
+            let room = TransferHeader.fixedLength + TransferHeader.maximumNameLength - waiting[index].bytes.count
+            var chunk = [UInt8](repeating: 0, count: max(room, 1))
+            let socket = waiting[index].socket
+            let got: Int
+            do {
+                // Nothing there yet: it keeps waiting. An error (a reset) is the end of it.
+                guard let read = try chunk.withUnsafeMutableBytes({ try socket.receiveWaiting(into: $0) }) else {
+                    index += 1
+                    continue
+                }
+                got = read
+            } catch {
+                got = 0
+            }
+            if got == 0 && waiting[index].bytes.isEmpty {
+                notCounted(waiting.remove(at: index).socket, "closed without sending anything")
+                continue
+            }
+            waiting[index].bytes += chunk[0..<got]
+            if got == 0 || Self.isComplete(waiting[index].bytes) {
+                // Complete, refusable, or ended inside the header: the transfer judges it.
+                let entry = waiting.remove(at: index)
+                let filled = min(entry.bytes.count, buffer.count)
+                entry.bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: filled) }
+                return (entry.socket, filled)
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// True when `bytes` hold a whole header, or a fixed part that is refused anyway.
+    static func isComplete<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        guard bytes.count >= TransferHeader.fixedLength else { return false }
+        let fixed = Array(bytes.prefix(TransferHeader.fixedLength))
+        guard let parsed = try? fixed.withUnsafeBytes({ try TransferHeader.decodeFixed($0) }) else { return true }
+        return bytes.count >= TransferHeader.fixedLength + parsed.nameLength
+    }
+
+    private mutating func enqueue(_ entry: Waiting) {
+        if waiting.count >= Self.capacity {
+            notCounted(waiting.removeFirst().socket, "dropped: \(Self.capacity) connections were already waiting for their headers")
+        }
+        waiting.append(entry)
+    }
+
+    private mutating func dropExpired() {
+        let now = MonotonicClock.now()
+        let limit = Formatting.fixed(Double(headerTimeout) / 1e9, decimals: 1)
+        let expired = waiting.filter { now &- $0.since > headerTimeout }
+        guard !expired.isEmpty else { return }
+        waiting.removeAll { now &- $0.since > headerTimeout }
+        for entry in expired { notCounted(entry.socket, "sent no complete header within \(limit) s (--header-timeout); dropped") }
+    }
+
+    private func millisecondsToFirstExpiry() -> Int32 {
+        let now = MonotonicClock.now()
+        let first = waiting.map { $0.since &+ headerTimeout }.min() ?? now
+        return Int32(clamping: (first > now ? first - now : 0) / 1_000_000 + 1)
+    }
+
+    private func notCounted(_ connection: Socket, _ why: String) {
+        sink.diagnostic("server: connection from \(connection.context) \(why); not counted as a transfer")
+        connection.close()
+    }
+}
