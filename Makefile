@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libyaml-dev iproute2 nftables gcc python3
 BENCH_PACKAGES := iperf3
 
-.PHONY: all deps install-packages build release run test scenarios bench sample clean
+.PHONY: all deps install-packages build release run test scenarios sanitize bench sample clean
 
 all: build
 
@@ -42,6 +42,12 @@ scenarios: build
 ## test: every scenario under the runner, then the unit and end-to-end tests.
 test: scenarios
 	$(SWIFT) test --skip-build
+
+## sanitize: the unit tests under AddressSanitizer, then ThreadSanitizer, each in a build folder of its own.
+## (The end-to-end tests run the built executables, which are not sanitized builds.)
+sanitize:
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan --skip EndToEndTests $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --skip EndToEndTests $(SWIFT_BUILD_FLAGS)
 
 ## bench: release build, then Ferry beside the anchors (../shared/anchors or $$FERRY_ANCHORS) and iperf3. Needs root.
 bench: deps release

@@ -20,6 +20,9 @@ extension NamespaceSuites {
             try RunnerInvocation(arguments, workDirectory: folder.file(work), in: folder.path)
         }
 
+        /// Python's read-until-the-client-closes, for the submissions below: `receive_all(c)`.
+        static let receiveAll = "def receive_all(c):\n    data = b\"\"\n    while True:\n        b = c.recv(65536)\n        if not b: return data\n        data += b\n"
+
         /// Writes `files` (name → text) into `submissions/<name>/`.
         private func submission(_ name: String, _ files: [String: String]) throws {
             try FileManager.default.createDirectory(atPath: folder.file("submissions/\(name)"), withIntermediateDirectories: true)
@@ -109,18 +112,14 @@ extension NamespaceSuites {
         @Test func aProgramThatLooksUpItsOwnHostNameRunsUnmodified() throws {
             defer { folder.remove() }
             try submission("lookup", [
-                "server.py": """
+                "server.py": Self.receiveAll + """
                     import socket
                     host = socket.gethostbyname(socket.gethostname())
                     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                     s.bind((host, 12345)); s.listen(50)
                     print("I am ready for any client side request on", host, flush=True)
                     for i in range(1, 4):
-                        c, _ = s.accept(); data = b""
-                        while True:
-                            b = c.recv(65536)
-                            if not b: break
-                            data += b
+                        c, _ = s.accept(); data = receive_all(c)
                         c.close(); open("sentfile_%d.txt" % i, "wb").write(data)
                     print("I am done")
                     """,
@@ -157,17 +156,13 @@ extension NamespaceSuites {
         /// loopback; one that uses the server's address passes it.
         @Test func sameHostTellsLoopbackFromTheRealAddress() throws {
             defer { folder.remove() }
-            let server = """
+            let server = Self.receiveAll + """
                 import socket
                 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(("0.0.0.0", 9000)); s.listen(50)
                 print("I am ready for any client side request", flush=True)
                 for i in range(1, 4):
-                    c, _ = s.accept(); data = b""
-                    while True:
-                        b = c.recv(65536)
-                        if not b: break
-                        data += b
+                    c, _ = s.accept(); data = receive_all(c)
                     c.close(); open("receive%d.txt" % i, "wb").write(data)
                 print("I am done")
                 """
@@ -323,7 +318,7 @@ extension NamespaceSuites {
         @Test func fakedTransfersAreNotCounted() throws {
             defer { folder.remove() }
             let server = { (body: String) in
-                "import os, shutil, socket, struct, time\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" + body
+                Self.receiveAll + "import os, shutil, socket, struct, time\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n" + body
             }
             try submission("copier", [
                 "server.py": server("""
@@ -372,11 +367,7 @@ extension NamespaceSuites {
                     print("I am ready", flush=True)
                     for i in range(1, 4):
                         s.accept()[0].close()
-                        c, _ = data.accept(); body = b""
-                        while True:
-                            b = c.recv(65536)
-                            if not b: break
-                            body += b
+                        c, _ = data.accept(); body = receive_all(c)
                         c.close(); open("receive%d.txt" % i, "wb").write(body)
                     """),
                 "client.py": """

@@ -192,7 +192,9 @@ import Testing
         #expect(results.refused.map(\.reason) == [HeaderRefusal.inconsistentSegments.description])
         #expect(sink.diagnostics.contains { $0.hasPrefix("server: refused a start from 127.0.0.1:") && $0.hasSuffix("not counted") })
         #expect(client.transfers.first?.datagrams?.expected == 72)
-        #expect(sink.lines.contains("The datagrams of \"sample.txt\" for the 1st time: 72 expected, 72 received, 0 lost, 0 duplicated, 0 out of order"))
+        // rudp may retransmit (and the server see duplicates) when the machine is slow: what must
+        // hold is that every segment arrived.
+        #expect(sink.lines.contains { $0.hasPrefix("The datagrams of \"sample.txt\" for the 1st time: 72 expected, 72 received, 0 lost, ") })
     }
 
     /// A raw udp client: transfer 1, then transfer 2 with a late, corrupt datagram of transfer 1
@@ -262,27 +264,14 @@ import Testing
         let sink = RecordingSink()
         let server = startServer(configuration, sink: sink)
         #expect(sink.waitForLine(Messages.serverReady.text))
-        let socket = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "peer")
+        let socket = try datagramPeer(port)
         defer { socket.close() }
-        try socket.connectDatagram(to: SocketAddress(host: "127.0.0.1", port: port))
-        func exchange(_ datagram: Datagram, until wanted: (Datagram) -> Bool) throws -> Datagram? {
-            try datagram.encoded().withUnsafeBytes { try socket.sendDatagram($0) }
-            var reply = [UInt8](repeating: 0, count: 256)
-            while try socket.waitReadable(nanoseconds: 2_000_000_000) {
-                guard let got = try reply.withUnsafeMutableBytes({ try socket.receiveDatagram(into: $0) }) else { continue }
-                if let decoded = reply.withUnsafeBytes({ Datagram.decode(UnsafeRawBufferPointer(rebasing: $0[0..<got.count])) }),
-                    wanted(decoded)
-                { return decoded }
-            }
-            return nil
-        }
-        let isVerdict = { (datagram: Datagram) -> Bool in if case .verdict = datagram { true } else { false } }
-        #expect(try exchange(.start(transfer: 1, size: 4, segments: 1, payloadSize: 1400, name: "sample.txt")) { $0 == .ready(transfer: 1) } != nil)
-        #expect(try exchange(.data(transfer: 1, sequence: 0, offset: 0, payload: bytes[...])) { if case .ack = $0 { true } else { false } } != nil)
-        let first = try exchange(.end(transfer: 1, size: 4, segments: 1), until: isVerdict)
+        #expect(try exchange(socket, .start(transfer: 1, size: 4, segments: 1, payloadSize: 1400, name: "sample.txt")) { $0 == .ready(transfer: 1) } != nil)
+        #expect(try exchange(socket, .data(transfer: 1, sequence: 0, offset: 0, payload: bytes[...])) { if case .ack = $0 { true } else { false } } != nil)
+        let first = try exchange(socket, .end(transfer: 1, size: 4, segments: 1), until: isVerdict)
         // The server's only transfer is done; without lingering it would have closed its socket by now.
         usleep(200_000)
-        let again = try exchange(.end(transfer: 1, size: 4, segments: 1), until: isVerdict)
+        let again = try exchange(socket, .end(transfer: 1, size: 4, segments: 1), until: isVerdict)
         #expect(first != nil && again == first)
         #expect(try server.join().transfers.map(\.verdict) == [.identical])
     }

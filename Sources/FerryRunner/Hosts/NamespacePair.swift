@@ -64,16 +64,7 @@ public final class NamespacePair: Sendable {
             ["ip", "-n", serverNamespace, "route", "add", self.clientAddress + hostPrefix, "dev", serverLink],
             ["ip", "-n", clientNamespace, "route", "add", self.serverAddress + hostPrefix, "dev", clientLink],
         ]
-        // Made while holding the registry's creation lock, so an interrupted run's `removeAll`
-        // waits for a pair half made and then removes it.
-        try NamespaceRegistry.shared.creating(self) {
-            do {
-                for step in steps { try Tool.run(step) }
-            } catch {
-                remove()
-                throw error
-            }
-        }
+        try make(steps)
     }
 
     /// Creates one namespace for both sides: loopback up, with `address` on it too (traffic to any
@@ -95,6 +86,13 @@ public final class NamespacePair: Sendable {
             ["ip", "-n", serverNamespace, "addr", "add", serverAddress + (isIPv6 ? "/128" : "/32"), "dev", "lo"]
                 + (isIPv6 ? ["nodad"] : []),
         ]
+        try make(steps)
+    }
+
+    /// Runs the `ip` steps that make the namespaces, while holding the registry's creation lock,
+    /// so an interrupted run's `removeAll` waits for a pair half made and then removes it; a step
+    /// that fails removes everything made so far.
+    private func make(_ steps: [[String]]) throws {
         try NamespaceRegistry.shared.creating(self) {
             do {
                 for step in steps { try Tool.run(step) }

@@ -80,22 +80,19 @@ public struct CaseRunner: Sendable {
         let serverEnvironment = Self.environment(scenario.server)
         let clientEnvironment = Self.environment(scenario.client)
 
-        if let spec = scenario.server, var side = serverSide {
-            let prepared = side.prepare(
-                spec, scenarioFolder: scenarioFolder, values: values, store: storeSpec, deadline: deadline, environment: serverEnvironment,
-                host: BuildHost(wrap: hosts.onServer, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.serverNamespace) } }))
+        // Each side's folder: source, fixtures, build. A side that cannot be prepared blocks the case.
+        func prepare(_ side: inout SideWorkspace?, _ spec: CommandSpec?, store: StoreSpec?, environment: [String: String], host: BuildHost) {
+            guard let spec, var workspace = side else { return }
+            let prepared = workspace.prepare(
+                spec, scenarioFolder: scenarioFolder, values: values, store: store, deadline: deadline, environment: environment, host: host)
             facts.runChecks += prepared.checks
-            serverSide = side
-            if !prepared.ready { facts.blocker = prepared.checks.last.map { "\($0.name) failed" } }
-        }
-        if let spec = scenario.client, var side = clientSide {
-            let prepared = side.prepare(
-                spec, scenarioFolder: scenarioFolder, values: values, store: nil, deadline: deadline, environment: clientEnvironment,
-                host: BuildHost(wrap: hosts.onClient, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.clientNamespace) } }))
-            facts.runChecks += prepared.checks
-            clientSide = side
+            side = workspace
             if !prepared.ready && facts.blocker == nil { facts.blocker = prepared.checks.last.map { "\($0.name) failed" } }
         }
+        prepare(&serverSide, scenario.server, store: storeSpec, environment: serverEnvironment, host: BuildHost(
+            wrap: hosts.onServer, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.serverNamespace) } }))
+        prepare(&clientSide, scenario.client, store: nil, environment: clientEnvironment, host: BuildHost(
+            wrap: hosts.onClient, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.clientNamespace) } }))
         let serverCommand = (scenario.server?.command ?? ownServerCommand(folder: folder)).map { Placeholders.expand($0, with: values) }
         let clientCommand = (scenario.client?.command ?? ownClientCommand(folder: folder)).map { Placeholders.expand($0, with: values) }
 
