@@ -28,6 +28,19 @@ import Testing
         return run
     }
 
+    /// A udp or rudp server for `count` transfers, started and ready.
+    private func startDatagramServer(
+        _ transport: TransportProtocol, count: Int
+    ) throws -> (BackgroundRun<ResultsFile>, RecordingSink, UInt16) {
+        let port = try freeLoopbackPort()
+        var configuration = try serverConfiguration(port: port, count: count)
+        configuration.transport = transport
+        let sink = RecordingSink()
+        let server = startServer(configuration, sink: sink)
+        #expect(sink.waitForLine(Messages.serverReady.text))
+        return (server, sink, port)
+    }
+
     private func runClient(port: UInt16, file: String, count: Int) throws -> (ResultsFile, RecordingSink) {
         let sink = RecordingSink()
         let configuration = ClientConfiguration(
@@ -201,12 +214,7 @@ import Testing
     /// mixed in first. The late one must not touch copy 2.
     @Test func lateDatagramsOfAnEarlierTransferAreNotMixedIn() throws {
         defer { folder.remove() }
-        let port = try freeLoopbackPort()
-        var configuration = try serverConfiguration(port: port, count: 2)
-        configuration.transport = .udp
-        let sink = RecordingSink()
-        let server = startServer(configuration, sink: sink)
-        #expect(sink.waitForLine(Messages.serverReady.text))
+        let (server, _, port) = try startDatagramServer(.udp, count: 2)
         let bytes = [UInt8](FileManager.default.contents(atPath: standard)!)
         let payload = 1000
         let segments = (bytes.count + payload - 1) / payload
@@ -258,12 +266,7 @@ import Testing
         let bytes = [UInt8]("tiny".utf8)
         try FileManager.default.removeItem(atPath: standard)
         try folder.write("sample.txt", bytes: bytes)
-        let port = try freeLoopbackPort()
-        var configuration = try serverConfiguration(port: port, count: 1)
-        configuration.transport = .rudp
-        let sink = RecordingSink()
-        let server = startServer(configuration, sink: sink)
-        #expect(sink.waitForLine(Messages.serverReady.text))
+        let (server, _, port) = try startDatagramServer(.rudp, count: 1)
         let socket = try datagramPeer(port)
         defer { socket.close() }
         #expect(try exchange(socket, .start(transfer: 1, size: 4, segments: 1, payloadSize: 1400, name: "sample.txt")) { $0 == .ready(transfer: 1) } != nil)
@@ -311,12 +314,7 @@ import Testing
         let bytes: [UInt8] = Array("four".utf8)
         try FileManager.default.removeItem(atPath: standard)
         try folder.write("sample.txt", bytes: bytes)
-        let port = try freeLoopbackPort()
-        var configuration = try serverConfiguration(port: port, count: 1)
-        configuration.transport = transport
-        let sink = RecordingSink()
-        let server = startServer(configuration, sink: sink)
-        #expect(sink.waitForLine(Messages.serverReady.text))
+        let (server, _, port) = try startDatagramServer(transport, count: 1)
         let owner = try datagramPeer(port)
         defer { owner.close() }
         let stranger = try datagramPeer(port)
@@ -340,12 +338,7 @@ import Testing
     /// name gets its refusal verdict; a forged huge start leaves no file larger than what came.
     @Test func refusedStartsAreNotCountedAndForgedSizesCostNothing() throws {
         defer { folder.remove() }
-        let port = try freeLoopbackPort()
-        var configuration = try serverConfiguration(port: port, count: 1)
-        configuration.transport = .udp
-        let sink = RecordingSink()
-        let server = startServer(configuration, sink: sink)
-        #expect(sink.waitForLine(Messages.serverReady.text))
+        let (server, _, port) = try startDatagramServer(.udp, count: 1)
         let peer = try datagramPeer(port)
         defer { peer.close() }
         for transfer in UInt32(1)...5 {
