@@ -70,6 +70,10 @@ import Testing
         #expect(reassembly.accept(Reassembly.maximumAhead - 1) == .new)
         #expect(reassembly.accept(Reassembly.maximumAhead) == .new)
         #expect(reassembly.arrived == 2 && reassembly.end == Reassembly.maximumAhead + 1 && reassembly.cumulative == 0)
+        // Losses on the way do not close the door: the bound follows the highest segment.
+        var lossy = Reassembly(segments: 100_000)
+        for sequence in stride(from: 0, to: 60_000, by: 2) { #expect(lossy.accept(sequence) == .new) }
+        #expect(lossy.arrived == 30_000 && lossy.lost == 70_000)
     }
 
     @Test func emptyTransferIsComplete() {

@@ -3,11 +3,12 @@
 ///
 /// Memory grows with what arrives, not with what a `start` announces: the bitmap is kept by
 /// 64-segment word, only for words a segment fell in, and a segment more than `maximumAhead`
-/// beyond the number that arrived is refused (`.tooFarAhead`). A forged `start` of 2^32 − 1
-/// segments costs nothing until segments come, and then no more than they do.
+/// beyond the highest that arrived is refused (`.tooFarAhead`). A forged `start` of 2^32 − 1
+/// segments costs nothing until segments come, and then no more than they do; losses on the way
+/// (udp) move nothing, since the bound follows the highest segment, not the count.
 public struct Reassembly: Sendable {
-    /// How far beyond the count of arrived segments a segment may lie: far more than any window
-    /// or burst of loss (rudp keeps at most 4096 in flight).
+    /// How far beyond the highest arrived segment a segment may lie: far more than any window or
+    /// burst of loss (rudp keeps at most 4096 in flight).
     public static let maximumAhead = 16_384
 
     /// Segments the transfer has.
@@ -42,7 +43,7 @@ public struct Reassembly: Sendable {
     /// Records segment `sequence`.
     public mutating func accept(_ sequence: Int) -> Arrival {
         guard sequence >= 0, sequence < segments else { return .outOfRange }
-        guard sequence < arrived + Self.maximumAhead else { return .tooFarAhead }
+        guard sequence < end + Self.maximumAhead else { return .tooFarAhead }
         if contains(sequence) {
             duplicated += 1
             return .duplicate

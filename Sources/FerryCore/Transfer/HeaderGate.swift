@@ -11,6 +11,8 @@ import Glibc
 struct HeaderGate {
     /// Connections waiting for their header at once.
     static let capacity = 64
+    /// What a connection that closed before its first byte is told it was.
+    static let closedEmpty = "closed without sending anything"
 
     private struct Waiting {
         let socket: Socket
@@ -40,7 +42,9 @@ struct HeaderGate {
         while true {
             var polled = [pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)]
             polled += waiting.map { pollfd(fd: $0.socket.descriptor, events: Int16(POLLIN), revents: 0) }
-            let timeout = waiting.isEmpty ? quietFor : min(quietFor, millisecondsToFirstExpiry())
+            // Never longer than until the first waiting connection's header time runs out.
+            let expiry = millisecondsToFirstExpiry()
+            let timeout = waiting.isEmpty ? quietFor : (quietFor < 0 ? expiry : min(quietFor, expiry))
             let count = try systemCall("poll", listener.context) { poll(&polled, nfds_t(polled.count), timeout) }
             // Headers that arrived (also while a transfer ran) are taken before any timeout is judged.
             let readable = Set(polled.dropFirst().filter { $0.revents != 0 }.map(\.fd))
@@ -80,7 +84,7 @@ struct HeaderGate {
             return nil
         }
         if got == 0 {
-            notCounted(connection, "closed without sending anything")
+            notCounted(connection, Self.closedEmpty)
             return nil
         }
         if Self.isComplete(UnsafeRawBufferPointer(rebasing: buffer[0..<got])) { return got }
@@ -112,7 +116,7 @@ struct HeaderGate {
                 got = 0
             }
             if got == 0 && waiting[index].bytes.isEmpty {
-                notCounted(waiting.remove(at: index).socket, "closed without sending anything")
+                notCounted(waiting.remove(at: index).socket, Self.closedEmpty)
                 continue
             }
             waiting[index].bytes += chunk[0..<got]

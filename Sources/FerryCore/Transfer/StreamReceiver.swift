@@ -72,7 +72,7 @@ struct StreamReceiver {
             let early = UnsafeRawBufferPointer(rebasing: buffer[payloadStart..<payloadStart + payloadBytes])
             try receivePayload(n, header: header, connection: connection, buffer: buffer, early: early, into: &outcome)
         } catch TransferFailure.empty {
-            sink.diagnostic("server: connection from \(connection.context) closed without sending anything; not counted as a transfer")
+            sink.diagnostic("server: connection from \(connection.context) \(HeaderGate.closedEmpty); not counted as a transfer")
             connection.close()
             return nil
         } catch let failure as TransferFailure {

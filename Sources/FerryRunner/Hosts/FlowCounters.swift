@@ -2,8 +2,8 @@ import FerryCore
 import Foundation
 
 /// nftables counters in the server's namespace: TCP connections the server accepted on its port,
-/// new flows by destination (the server's address on the port, loopback on any port), and the
-/// bytes that arrived at the port.
+/// new flows by destination (the server's address on the port; loopback on any port but 53, a
+/// local DNS resolver), and the bytes that arrived at the port.
 ///
 /// A connection counts when the server's SYN-ACK leaves (a refused attempt gets a reset, not a
 /// SYN-ACK), once per conntrack entry (a mark), so retransmissions are not counted again. The
@@ -34,11 +34,15 @@ public struct FlowCounters: Sendable {
 
     public let namespace: String
 
-    /// Installs the counters in `namespace` for `port` and `serverIP`.
+    /// Installs the counters in `namespace` for `port` and `serverIP`; with `fromOutsideOnly`
+    /// (two hosts), connections and bytes count only when they come from the other host, not over
+    /// loopback, so a server cannot feed itself.
     /// - Throws: `FerryRunError.environment` when nftables is missing or refuses the rules.
-    public init(namespace: String, port: Int, serverIP: String) throws {
+    public init(namespace: String, port: Int, serverIP: String, fromOutsideOnly: Bool = true) throws {
         self.namespace = namespace
         let family = serverIP.contains(":") ? "ip6" : "ip"
+        let outside = fromOutsideOnly ? "iifname != \"lo\" " : ""
+        let outgoing = fromOutsideOnly ? "oifname != \"lo\" " : ""
         // Mark bits: 0x1 a new flow was counted, 0x2 an accepted connection was counted.
         let fresh = "ct state new ct mark and 0x1 == 0"
         let ruleset = """
@@ -49,15 +53,15 @@ public struct FlowCounters: Sendable {
               counter bytes_in {}
               chain input {
                 type filter hook input priority 10;
-                meta l4proto { tcp, udp } th dport \(port) counter name "bytes_in"
-                \(fresh) ip daddr 127.0.0.0/8 counter name "loopback"
-                \(fresh) ip6 daddr ::1 counter name "loopback"
+                \(outside)meta l4proto { tcp, udp } th dport \(port) counter name "bytes_in"
+                \(fresh) meta l4proto { tcp, udp } ip daddr 127.0.0.0/8 th dport != 53 counter name "loopback"
+                \(fresh) meta l4proto { tcp, udp } ip6 daddr ::1 th dport != 53 counter name "loopback"
                 \(fresh) meta l4proto { tcp, udp } th dport \(port) \(family) daddr \(serverIP) counter name "server_address"
                 ct state new ct mark set ct mark or 0x1
               }
               chain output {
                 type filter hook output priority 10;
-                tcp sport \(port) tcp flags & (syn | ack) == syn | ack ct mark and 0x2 == 0 counter name "connections" ct mark set ct mark or 0x2
+                \(outgoing)tcp sport \(port) tcp flags & (syn | ack) == syn | ack ct mark and 0x2 == 0 counter name "connections" ct mark set ct mark or 0x2
               }
             }
             """

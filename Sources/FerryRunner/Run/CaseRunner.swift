@@ -61,7 +61,7 @@ public struct CaseRunner: Sendable {
         }
         values["server_ip"] = hosts.serverIP
         values["client_ip"] = hosts.clientIP
-        let counts = flowCounters(hosts)
+        let counts = try flowCounters(hosts)
 
         let deadline = started.addingTimeInterval(scenario.timeouts.caseLimit)
         var facts = CaseFacts(verified: .unverified(scenario.transfer.repetitions, because: "not run"), counts: .failure(FerryError("not run")), mode: hosts.mode)
@@ -109,6 +109,9 @@ public struct CaseRunner: Sendable {
             facts.blocker = sides.blocker
             facts.serverEnd = sides.serverEnd
             facts.clientEnd = sides.clientEnd
+            // Whatever the sides left running (a descendant in a session of its own) is gone before
+            // anything is judged: it could still print, or change the store under the verifier.
+            if let pair = hosts.pair { pair.namespaces.forEach(NamespacePair.killProcesses) }
             facts.serverLog = sides.server?.output.snapshot ?? []
             facts.clientLog = sides.client?.output.snapshot ?? []
             facts.droppedOutput = (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0)
@@ -156,15 +159,15 @@ public struct CaseRunner: Sendable {
     }
 
     /// Connection counters in the server's namespace; why not, in host isolation.
-    private func flowCounters(_ hosts: CaseHosts) -> Result<FlowCounters, FerryError> {
+    /// - Throws: in namespaces, when nftables cannot count: the checks that rest on the counters
+    ///   (connections, real_address, the bytes behind the copies) must not quietly go unjudged.
+    private func flowCounters(_ hosts: CaseHosts) throws -> Result<FlowCounters, FerryError> {
         guard let pair = hosts.pair else {
             return .failure(FerryError("counting connections needs namespace isolation; this case runs on this machine's own network"))
         }
-        do {
-            return .success(try FlowCounters(namespace: pair.serverNamespace, port: scenario.transfer.port, serverIP: hosts.serverIP))
-        } catch {
-            return .failure(FerryError("\(error)"))
-        }
+        return .success(try FlowCounters(
+            namespace: pair.serverNamespace, port: scenario.transfer.port, serverIP: hosts.serverIP,
+            fromOutsideOnly: !pair.isShared))
     }
 
     /// The checks made while running the sides, in order.

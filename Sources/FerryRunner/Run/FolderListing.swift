@@ -61,11 +61,19 @@ final class OpenFolder {
         return entries
     }
 
-    /// Opens the entry for reading, relative to this folder.
+    /// Opens the entry for reading, relative to this folder; -1 unless it is (still) a regular
+    /// file. Never waits: a FIFO put in a copy's place is not opened for a writer that never comes.
     func openForReading(_ entry: FolderEntry) -> Int32 {
-        (entry.rawName.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
-            openat(descriptor, $0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let descriptor = (entry.rawName.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
+            openat(self.descriptor, $0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         }
+        guard descriptor >= 0 else { return -1 }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            Glibc.close(descriptor)
+            return -1
+        }
+        return descriptor
     }
 
     func close() {

@@ -7,7 +7,7 @@ enum OrderedPool {
     /// - Parameters:
     ///   - work: runs on a pool thread; returns the job's result.
     ///   - deliver: runs on the calling thread, in order; returns false to start no further jobs
-    ///     (jobs already running finish and are delivered).
+    ///     (jobs already started finish and are delivered too, in order, their answers ignored).
     static func run<T: Sendable>(count: Int, width: Int, work: @escaping @Sendable (Int) -> T, deliver: (Int, T) -> Bool) {
         let state = State<T>(count: count)
         let threads = max(1, min(width, count))
@@ -18,15 +18,15 @@ enum OrderedPool {
                 }
             }.start()
         }
+        var stopped = false
         for index in 0..<count {
-            guard let result = state.wait(for: index) else { return }
-            if !deliver(index, result) {
+            guard let result = state.wait(for: index) else { break }
+            if !deliver(index, result) && !stopped {
+                stopped = true
                 state.stopStarting()
-                // Deliver nothing more, but let running jobs end before returning.
-                state.waitForRunning()
-                return
             }
         }
+        state.waitForRunning()
     }
 
     /// The jobs' shared state, behind one condition lock.

@@ -96,8 +96,14 @@ struct SideWorkspace {
             let target = "\(folder)/\(name)"
             let parent = URL(fileURLWithPath: target).deletingLastPathComponent().path
             do {
+                // A symbolic link in the source must not carry a fixture, or a folder made for it,
+                // out of the side's folder: the nearest folder that exists is checked first.
+                var existing = URL(fileURLWithPath: parent)
+                while !manager.fileExists(atPath: existing.path) { existing.deleteLastPathComponent() }
+                guard isInside(existing.path) else {
+                    throw FerryError("\(name): its folder leads out of \(folder) through a symbolic link")
+                }
                 try manager.createDirectory(atPath: parent, withIntermediateDirectories: true)
-                // A symbolic link in the source must not carry a fixture out of the side's folder.
                 guard isInside(parent) else {
                     throw FerryError("\(name): its folder leads out of \(folder) through a symbolic link")
                 }
