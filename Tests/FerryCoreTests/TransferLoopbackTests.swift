@@ -408,9 +408,13 @@ import Testing
         let server = startServer(configuration, sink: sink)
         #expect(sink.waitForLine(Messages.serverReady.text))
         let address = try SocketAddress(host: "127.0.0.1", port: port)
+        // Come after the server has been quiet for a while (it then waits without a time limit
+        // while nobody waits for a header): the header time must still be kept.
+        usleep(150_000)
         let silent = try Socket(family: AF_INET, type: SOCK_STREAM, context: "silent")
         defer { silent.close() }
         try silent.connect(to: address, timeoutNanoseconds: 2_000_000_000)
+        try silent.setIdleTimeout(nanoseconds: 3_000_000_000)
         try [UInt8]("FRY".utf8).withUnsafeBytes { try silent.send($0) }
         // Its connection is closed by the server: the read sees the end.
         var byte: UInt8 = 0
