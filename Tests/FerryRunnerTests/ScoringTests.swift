@@ -71,6 +71,7 @@ import Testing
             var result = sampleResult(name: "tcp-4", scenario: "g.yaml", passed: true)
             result.checks = [Check(name: "server.exit", status: .passed, detail: "", points: 5), copies]
             result.submission = submission
+            result.folder = "/work/\(submission)/tcp-4"
             return result
         }
         let results = [
@@ -98,5 +99,17 @@ import Testing
             Check(name: "server.exit", passed: false, detail: ""), Check(name: "server.build", passed: true, detail: ""),
         ])
         #expect(checks.map(\.name) == ["server.build", "server.start", "client.exit", "server.exit", "time_limit", "copies"])
+    }
+
+    @Test func submissionsShownAlikeAreScoredApart() {
+        let results = ["a-b", "a-b-2"].map { folder in
+            var result = sampleResult(name: "tcp-4", scenario: "g.yaml", passed: true)
+            result.checks = [Check(name: "copies", status: folder == "a-b" ? .passed : .failed, detail: "", points: 10)]
+            result.submission = "a?"
+            result.folder = "/work/\(folder)/tcp-4"
+            return result
+        }
+        #expect(ScoreReport.bySubmission(results).map { $0.1.count } == [1, 1])
+        #expect(ScoreReport.csv(results) == "submission,score,max,copies\na?,10,10,10\na?,0,10,0\n")
     }
 }

@@ -26,8 +26,9 @@ public final class NamespacePair: Sendable {
     public let clientLink: String
     /// True when both sides share one namespace (`same_host`).
     public let isShared: Bool
-    /// Set once by whichever thread removes the pair first (the run, or the signal thread).
-    private let removed = Atomic<Bool>(false)
+    /// True once removed; held for the whole removal, so that a second caller (the signal thread
+    /// while the run removes the pair) waits until the namespaces are really gone.
+    private let removed = Mutex<Bool>(false)
 
     /// The namespaces, once each.
     public var namespaces: [String] { isShared ? [serverNamespace] : [serverNamespace, clientNamespace] }
@@ -123,7 +124,7 @@ public final class NamespacePair: Sendable {
     static let etcFolder = "/etc/netns"
 
     deinit {
-        assert(removed.load(ordering: .acquiring), "NamespacePair \(serverNamespace) leaked: remove() was never called")
+        assert(removed.withLock { $0 }, "NamespacePair \(serverNamespace) leaked: remove() was never called")
     }
 
     /// Six hex digits from the system's random source.
@@ -151,17 +152,21 @@ public final class NamespacePair: Sendable {
     }
 
     /// For a pair that was never made.
-    fileprivate func markRemoved() { removed.store(true, ordering: .releasing) }
+    fileprivate func markRemoved() { removed.withLock { $0 = true } }
 
     /// Kills every process still inside either namespace, then deletes both. Idempotent.
     public func remove() {
-        guard !removed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        for namespace in namespaces {
-            Self.killProcesses(in: namespace)
-            _ = try? Tool.run(["ip", "netns", "del", namespace])
-            try? FileManager.default.removeItem(atPath: "\(Self.etcFolder)/\(namespace)")
+        let first = removed.withLock { done -> Bool in
+            guard !done else { return false }
+            for namespace in namespaces {
+                Self.killProcesses(in: namespace)
+                _ = try? Tool.run(["ip", "netns", "del", namespace])
+                try? FileManager.default.removeItem(atPath: "\(Self.etcFolder)/\(namespace)")
+            }
+            done = true
+            return true
         }
-        NamespaceRegistry.shared.remove(self)
+        if first { NamespaceRegistry.shared.remove(self) }
     }
 
     /// SIGKILL to every process in `namespace` (from `ip netns pids`), until none is left.

@@ -28,16 +28,17 @@ public enum ScoreReport {
         return text
     }
 
-    /// The results grouped by submission, in run order.
+    /// The results grouped by submission, in run order: by the submission's own work folder (two
+    /// names shown alike stay apart), each group with the submission's name.
     public static func bySubmission(_ results: [CaseResult]) -> [(String, [CaseResult])] {
         var order: [String] = []
         var groups: [String: [CaseResult]] = [:]
         for result in results {
-            let name = result.submission ?? ""
-            if groups[name] == nil { order.append(name) }
-            groups[name, default: []].append(result)
+            let key = result.submission == nil ? "" : URL(fileURLWithPath: result.folder).deletingLastPathComponent().path
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(result)
         }
-        return order.map { ($0, groups[$0] ?? []) }
+        return order.map { key in (groups[key]?.first?.submission ?? "", groups[key] ?? []) }
     }
 
     /// A check's name in score reports: the check's own, prefixed with the case when the

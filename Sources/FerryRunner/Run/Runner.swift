@@ -79,7 +79,9 @@ public enum Runner {
                     results.append(result)
                     report(result, verbosity: request.options.verbosity, sink: sink)
                     if let submission = runners[index].submission, index + 1 == runners.count || runners[index + 1].submission != submission {
-                        sink.out(ScoreReport.submissionLine(submission.name, results.filter { $0.submission == submission.name }))
+                        let folder = URL(fileURLWithPath: runners[index].folder).deletingLastPathComponent().path
+                        let cases = results.filter { URL(fileURLWithPath: $0.folder).deletingLastPathComponent().path == folder }
+                        sink.out(ScoreReport.submissionLine(submission.name, cases))
                     }
                     sink.flush()
                     return true
