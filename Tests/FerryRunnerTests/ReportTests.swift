@@ -186,6 +186,11 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(child.wait(until: Date().addingTimeInterval(20)) == .exited(0))
         // Judged while the grandchild still sleeps: its exit was not waited for.
         #expect(!ProcessTable.pids(containing: marker).isEmpty)
+        #expect(child.strayProcesses.isEmpty)  // it let go of stdout and stderr
+        let holder = try ChildProcess(arguments: ["sh", "-c", "\(uniqueSleep()) & echo started"])
+        #expect(holder.wait(until: Date().addingTimeInterval(20)) == .exited(0))
+        #expect(holder.strayProcesses.count == 1 && holder.strayProcesses[0].hasSuffix("(sleep)"))
+        holder.stop()
         #expect(child.output.snapshot.map(\.text) == ["parent done"])
         for pid in ProcessTable.pids(containing: marker) { kill(pid, SIGKILL) }
     }

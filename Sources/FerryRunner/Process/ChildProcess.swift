@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// How a child ended: an exit status or a signal. A result, not an error.
 public enum Termination: Equatable, Sendable, CustomStringConvertible {
@@ -33,6 +34,8 @@ public final class ChildProcess: @unchecked Sendable {
     private let started = Date()
     /// How the child ended, once it has, and whether it has been reaped.
     private let end = ExitState()
+    /// The inodes of its stdout and stderr pipes, to find who else holds them.
+    private var pipeInodes: Set<UInt64> = []
     private var readers: [Thread] = []
 
     /// Starts `arguments[0]` (looked up in PATH when it has no slash).
@@ -75,6 +78,8 @@ public final class ChildProcess: @unchecked Sendable {
         }
         for (pipe, stream) in [(stdout, CapturedLine.Stream.stdout), (stderr, .stderr)] {
             let descriptor = pipe.fileHandleForReading.fileDescriptor
+            var info = stat()
+            if fstat(descriptor, &info) == 0 { pipeInodes.insert(UInt64(info.st_ino)) }
             let sink = output
             let start = started
             let reader = Thread {
@@ -105,7 +110,9 @@ public final class ChildProcess: @unchecked Sendable {
     public func wait(until deadline: Date) -> Termination? {
         guard end.wait(until: deadline) else { return nil }
         // Let the readers take the last lines still in the pipes (descendants may hold them open).
-        _ = output.waitForClose(until: min(deadline, Date().addingTimeInterval(Self.drainAfterExit)))
+        if !output.waitForClose(until: min(deadline, Date().addingTimeInterval(Self.drainAfterExit))) {
+            strays.withLock { if $0.isEmpty { $0 = Self.holders(of: pipeInodes) } }
+        }
         ProcessRegistry.shared.remove(self)
         return termination
     }
@@ -114,6 +121,34 @@ public final class ChildProcess: @unchecked Sendable {
     /// does not wait for the pipes: for loops that watch something else meanwhile.
     public func waitForExit(until deadline: Date) -> Bool {
         end.wait(until: deadline)
+    }
+
+    /// Processes that still held the child's output after it exited (`1234 (sleep)`): a
+    /// descendant left running. Found once, when the pipes did not close within `drainAfterExit`.
+    public var strayProcesses: [String] { strays.withLock { $0 } }
+    private let strays = Mutex<[String]>([])
+
+    /// `pid (name)` of every other process with one of `inodes`' pipes open, from /proc/*/fd.
+    static func holders(of inodes: Set<UInt64>) -> [String] {
+        let manager = FileManager.default
+        let own = getpid()
+        var found: [String] = []
+        for entry in (try? manager.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), pid != own else { continue }
+            let links = (try? manager.contentsOfDirectory(atPath: "/proc/\(entry)/fd")) ?? []
+            let holds = links.contains { link in
+                guard let target = try? manager.destinationOfSymbolicLink(atPath: "/proc/\(entry)/fd/\(link)"),
+                    target.hasPrefix("pipe:["), let inode = UInt64(target.dropFirst(6).dropLast())
+                else { return false }
+                return inodes.contains(inode)
+            }
+            if holds {
+                let name = (try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+                found.append("\(pid) (\(name))")
+            }
+        }
+        return found.sorted()
     }
 
     /// How the child ended; nil while it runs.

@@ -21,6 +21,8 @@ struct CaseFacts {
     var timesNotJudged: String?
     /// Bytes of output past the cap, both sides.
     var droppedOutput = 0
+    /// Processes that still held a side's output after it exited (`1234 (sleep)`), by side.
+    var strays: [CheckName.Side: [String]] = [:]
 }
 
 /// Turns what the two sides printed and what the runner verified into checks: every check, in a
@@ -49,8 +51,9 @@ struct CaseEvaluation {
             judged(CheckName.exit(side)) {
                 let actual = end?.description ?? "no exit (stopped)"
                 let passed = end == expected
+                let strays = facts.strays[side].map { $0.isEmpty ? "" : "; its output was still held after it exited by \($0.joined(separator: ", "))" } ?? ""
                 return Check(
-                    name: CheckName.exit(side), passed: passed, detail: "expected \(expected), got \(actual)",
+                    name: CheckName.exit(side), passed: passed, detail: "expected \(expected), got \(actual)\(strays)",
                     context: passed ? [] : Self.lastStderr(log))
             }
         }

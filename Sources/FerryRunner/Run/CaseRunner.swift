@@ -109,6 +109,7 @@ public struct CaseRunner: Sendable {
             facts.blocker = sides.blocker
             facts.serverEnd = sides.serverEnd
             facts.clientEnd = sides.clientEnd
+            facts.strays = [.server: sides.server?.strayProcesses ?? [], .client: sides.client?.strayProcesses ?? []]
             // Whatever the sides left running (a descendant in a session of its own) is gone before
             // anything is judged: it could still print, or change the store under the verifier.
             if let pair = hosts.pair { pair.namespaces.forEach(NamespacePair.killProcesses) }
