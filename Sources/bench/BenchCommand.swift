@@ -9,7 +9,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Ferry's transfer pair beside the anchors (plain C, Python) on a veth pair between two namespaces.",
-        discussion: "Needs root. Run through 'make bench', which builds the release executables first. See docs/performance.md.")
+        discussion: "Needs root. Run through 'make bench', which builds the release executables first. See docs/performance.md.",
+        version: FerryVersion.string)
 
     @Option(help: "Rounds per size; medians are reported.")
     var rounds = 5

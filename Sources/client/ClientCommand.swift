@@ -7,7 +7,8 @@ struct ClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
         abstract: "Send a file N times to a Ferry server (tcp: a fresh connection each; udp, rudp: datagrams) and report the server's verdicts.",
-        discussion: "See docs/usage.md.")
+        discussion: "See docs/usage.md.",
+        version: FerryVersion.string)
 
     @Option(help: "The server's IPv4 or IPv6 address.")
     var server: String

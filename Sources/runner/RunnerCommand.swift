@@ -13,7 +13,8 @@ struct RunnerCommand: ParsableCommand {
         discussion: """
             Exit status: 0 all cases passed, 1 a case failed, 2 a scenario is invalid, 3 this machine cannot run it.
             See docs/runner.md and docs/scenario-format.md.
-            """)
+            """,
+        version: FerryVersion.string)
 
     @Argument(help: "Scenario files (YAML), run in order.")
     var files: [String]
@@ -47,6 +48,15 @@ struct RunnerCommand: ParsableCommand {
     @Flag(name: .customLong("judge-times"), help: "Judge timing budgets (max_average_ms) even with --jobs above 1.")
     var judgeTimes = false
 
+    @Flag(help: "List the cases each file expands to (protocol, buffer, loss), run nothing.")
+    var list = false
+
+    @Option(help: ArgumentHelp("Run only the cases whose names match this glob (e.g. 'tcp-vs-udp[udp*').", valueName: "pattern"))
+    var filter: String?
+
+    @Flag(name: .customLong("fail-fast"), help: "Start no further case after the first that fails.")
+    var failFast = false
+
     func validate() throws {
         guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose exclude each other") }
         guard !files.isEmpty else { throw ValidationError("name at least one scenario file") }
@@ -67,7 +77,10 @@ struct RunnerCommand: ParsableCommand {
         }
         let options = RunOptions(
             workDirectory: workDir ?? Self.freshWorkDirectory(), keep: keep, binaries: ProcessSetup.binaryFolder(),
-            verbosity: quiet ? 0 : verbose ? 2 : 1, jobs: jobs, judgeTimes: judgeTimes)
+            verbosity: quiet ? 0 : verbose ? 2 : 1, jobs: jobs, judgeTimes: judgeTimes, filter: filter, failFast: failFast)
+        if list {
+            throw ExitCode(Runner.list(files, options: options, sink: StandardStreams()))
+        }
         let request = RunRequest(
             files: files, junitPath: reports.junit, jsonPath: reports.json, htmlPath: reports.html, scorePath: score,
             submissionsFolder: submissions, options: options)

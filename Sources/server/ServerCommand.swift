@@ -7,7 +7,8 @@ struct ServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Receive a file N times (tcp: a fresh connection each; udp, rudp: datagrams), store every copy and check it against a standard file.",
-        discussion: "Copies go to <store>/<stem>.<n><ext> (sample.1.txt, ...). See docs/usage.md.")
+        discussion: "Copies go to <store>/<stem>.<n><ext> (sample.1.txt, ...). See docs/usage.md.",
+        version: FerryVersion.string)
 
     @Option(help: "The address to listen on: an IPv4 or IPv6 address of this host, or 'auto' for its first non-loopback one.")
     var ip: String

@@ -140,4 +140,27 @@ import Testing
         #expect(result.stderr == ["server: bind 127.0.0.1:\(port): Address already in use"])
         #expect(!FileManager.default.fileExists(atPath: store))
     }
+
+    @Test func everyExecutableSaysItsVersion() throws {
+        for program in ["server", "client", "runner", "bench"] {
+            let child = try ChildProcess(arguments: [BuiltProducts.path(program), "--version"])
+            #expect(child.wait(until: Date().addingTimeInterval(20)) == .exited(0))
+            #expect(child.output.snapshot.map(\.text) == [FerryVersion.string], "\(program)")
+        }
+    }
+
+    @Test func listShowsTheCasesAndFilterSelectsThem() throws {
+        defer { folder.remove() }
+        let path = "\(repositoryRoot())/scenarios/tcp-vs-udp.yaml"
+        let child = try ChildProcess(arguments: [BuiltProducts.path("runner"), "--list", path, "--filter", "tcp-vs-udp\\[rudp*"])
+        #expect(child.wait(until: Date().addingTimeInterval(20)) == .exited(0))
+        #expect(child.output.snapshot.map(\.text) == ["0%", "1%", "5%"].map {
+            "\(path): tcp-vs-udp[rudp,1400,loss \($0)]  rudp  buffer 1400  loss \($0)  100 transfers"
+        })
+        let unmatched = try ChildProcess(arguments: [
+            BuiltProducts.path("runner"), path, "--filter", "nothing*", "--work-dir", folder.file("work"),
+        ])
+        #expect(unmatched.wait(until: Date().addingTimeInterval(60)) == .exited(2))
+        #expect(unmatched.output.snapshot.filter { $0.stream == .stderr }.map(\.text) == ["runner: --filter nothing*: no case matches"])
+    }
 }

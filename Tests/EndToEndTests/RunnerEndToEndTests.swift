@@ -157,6 +157,21 @@ extension NamespaceSuites {
             #expect(ProcessTable.namespaces().subtracting(before).isEmpty)
         }
 
+        @Test func failFastStartsNoFurtherCase() throws {
+            defer { folder.remove() }
+            let path = try scenario("slow.yaml", """
+                name: slow
+                transfer: {file: files/sample.txt, repetitions: 3, protocol: [tcp, udp], port: 5006}
+                expect: {max_average_ms: 0}
+                """)
+            let all = try runner([path, "-q"])
+            #expect(all.stdout.last == "0 passed, 2 failed", "\(all.all)")
+            let first = try runner([path, "-q", "--fail-fast"])
+            #expect(first.status == .exited(1))
+            #expect(first.stdout.filter { $0.hasPrefix("FAIL slow[") }.count == 1, "\(first.all)")
+            #expect(first.stdout.last == "0 passed, 1 failed", "\(first.all)")
+        }
+
         @Test func tcpVersusUdpMeetsItsExpectations() throws {
             defer { folder.remove() }
             let json = folder.file("cmp.json")

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// How a run goes, from the command line.
 public struct RunOptions: Sendable {
@@ -14,14 +15,29 @@ public struct RunOptions: Sendable {
     public var jobs: Int
     /// Judge timing budgets (`max_average_ms`) even with `jobs` above 1.
     public var judgeTimes: Bool
+    /// Run only the cases whose names match this glob (`fnmatch`).
+    public var filter: String?
+    /// Start no further case after the first that fails.
+    public var failFast: Bool
 
     /// `workDirectory` is made absolute, since the children run in other folders.
-    public init(workDirectory: String, keep: Bool, binaries: String, verbosity: Int, jobs: Int = 1, judgeTimes: Bool = false) {
+    public init(
+        workDirectory: String, keep: Bool, binaries: String, verbosity: Int, jobs: Int = 1, judgeTimes: Bool = false,
+        filter: String? = nil, failFast: Bool = false
+    ) {
         self.workDirectory = URL(fileURLWithPath: workDirectory).standardizedFileURL.path
         self.keep = keep
         self.binaries = binaries
         self.verbosity = verbosity
         self.jobs = jobs
         self.judgeTimes = judgeTimes
+        self.filter = filter
+        self.failFast = failFast
+    }
+
+    /// True when `name` is to run under `filter`.
+    public func selects(_ name: String) -> Bool {
+        guard let filter else { return true }
+        return fnmatch(filter, name, 0) == 0
     }
 }

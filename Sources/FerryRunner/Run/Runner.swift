@@ -67,11 +67,15 @@ public enum Runner {
             sink.flush()
             let runners = submissions.flatMap { submission in
                 zip(scenarios, modes).flatMap { scenario, mode in
-                    scenario.cases.map { CaseRunner(testCase: $0, mode: mode.0, options: request.options, submission: submission) }
+                    scenario.cases.filter { request.options.selects($0.name) }
+                        .map { CaseRunner(testCase: $0, mode: mode.0, options: request.options, submission: submission) }
                 }
             }
+            if runners.isEmpty, let filter = request.options.filter {
+                throw FerryRunError.invalidScenario("--filter \(filter): no case matches")
+            }
             var failure: Error?
-            OrderedPool.run(count: runners.count, width: request.options.jobs, work: { index in
+            OrderedPool.run(count: runners.count, width: request.options.jobs, lockstep: request.options.failFast, work: { index in
                 Result { try runners[index].run() }
             }, deliver: { index, outcome in
                 switch outcome {
@@ -84,7 +88,7 @@ public enum Runner {
                         sink.out(ScoreReport.submissionLine(submission.name, cases))
                     }
                     sink.flush()
-                    return true
+                    return result.passed || !request.options.failFast
                 case .failure(let error):
                     failure = failure ?? error
                     return false
@@ -132,6 +136,27 @@ public enum Runner {
         if jobs > 1 {
             throw FerryRunError.environment("\(scenario.path): --jobs \(jobs) needs namespaces (parallel cases on this machine's own network would share the port)")
         }
+    }
+
+    /// `--list`: the cases each file expands to, one line each, nothing run.
+    /// - Returns: the exit status (2 when a file is invalid).
+    public static func list(_ files: [String], options: RunOptions, sink: LineSink) -> Int32 {
+        let scenarios: [Scenario]
+        do {
+            scenarios = try loadAll(files)
+        } catch {
+            sink.diagnostic(describe(error))
+            return 2
+        }
+        for scenario in scenarios {
+            for testCase in scenario.cases where options.selects(testCase.name) {
+                let loss = testCase.loss.map { "  loss \(Scenario.percent($0))" } ?? ""
+                sink.out("\(scenario.path): \(testCase.name)  \(testCase.transport.rawValue)  buffer \(testCase.bufferSize)\(loss)  "
+                    + "\(scenario.transfer.repetitions) transfers")
+            }
+        }
+        sink.flush()
+        return 0
     }
 
     static func loadAll(_ files: [String]) throws -> [Scenario] {
