@@ -61,6 +61,12 @@ public final class OpenFile {
         return filled
     }
 
+    /// Sets the file's length (an incoming datagram copy ends at its last segment that arrived).
+    public func truncate(to size: UInt64) throws {
+        let fd = descriptor
+        try systemCall("ftruncate", path) { ftruncate(fd, off_t(size)) }
+    }
+
     /// Closes the descriptor. Must be called exactly once.
     public func close() {
         precondition(descriptor >= 0, "OpenFile \(path) closed twice")

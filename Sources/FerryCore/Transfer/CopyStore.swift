@@ -135,11 +135,6 @@ public final class CopyStore {
         return target
     }
 
-    /// Sets the length of copy `n` while it is still incoming (datagram copies with missing ranges).
-    public func truncateIncoming(_ n: Int, to size: UInt64) throws {
-        let target = path(incomingName(n))
-        try systemCall("truncate", target) { truncate(target, off_t(size)) }
-    }
 
     /// Removes the file of copy `n` when it could not be written at all.
     func discard(_ n: Int) {

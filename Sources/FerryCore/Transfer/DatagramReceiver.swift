@@ -328,7 +328,7 @@ struct DatagramReceiver {
                     // Keep what arrived at its place, missing ranges reading as zeros, and no further
                     // than the last segment that arrived: never the size a `start` merely announced.
                     let end = min(announcement.size, UInt64(reassembly.end) * UInt64(announcement.payloadSize))
-                    _ = ftruncate(file.descriptor, off_t(end))
+                    try? file.truncate(to: end)
                 }
                 return .partial
             }

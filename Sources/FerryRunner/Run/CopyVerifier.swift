@@ -143,14 +143,6 @@ public struct CopyVerifier {
             .sorted { NaturalOrder.precedes($0.name, $1.name) }
     }
 
-    /// The new copies as judged: under a pattern the expected names that are new, else the
-    /// first `expected` new files.
-    public func newCopies(expected: Int = .max) -> [String] {
-        guard let folder = OpenFolder(location.folder) else { return [] }
-        defer { folder.close() }
-        return partition(fresh(in: folder), expected: expected).copies.compactMap { $0?.name }
-    }
-
     /// Copies 1...expected (nil where missing) and the extra new files.
     private func partition(_ fresh: [FolderEntry], expected: Int) -> (copies: [FolderEntry?], extra: [FolderEntry]) {
         guard location.namePattern != nil else {

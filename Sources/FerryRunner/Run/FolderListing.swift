@@ -47,11 +47,7 @@ final class OpenFolder {
             let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
             guard let first = raw.first, first != UInt8(ascii: ".") else { continue }
             var info = stat()
-            let found = raw.withUnsafeBufferPointer { name in
-                (name.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
-                    fstatat(dirfd(stream), $0.baseAddress!, &info, AT_SYMLINK_NOFOLLOW)
-                }
-            }
+            let found = Self.withCName(raw) { fstatat(dirfd(stream), $0, &info, AT_SYMLINK_NOFOLLOW) }
             guard found == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             entries.append(FolderEntry(
                 rawName: raw, name: String(decoding: raw, as: UTF8.self),
@@ -64,9 +60,7 @@ final class OpenFolder {
     /// Opens the entry for reading, relative to this folder; -1 unless it is (still) a regular
     /// file. Never waits: a FIFO put in a copy's place is not opened for a writer that never comes.
     func openForReading(_ entry: FolderEntry) -> Int32 {
-        let descriptor = (entry.rawName.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
-            openat(self.descriptor, $0.baseAddress!, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        }
+        let descriptor = Self.withCName(entry.rawName) { openat(self.descriptor, $0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
         guard descriptor >= 0 else { return -1 }
         var info = stat()
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
@@ -74,6 +68,11 @@ final class OpenFolder {
             return -1
         }
         return descriptor
+    }
+
+    /// Calls `body` with a name's bytes as a NUL-terminated C string.
+    private static func withCName<T>(_ raw: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
+        (raw.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     func close() {
