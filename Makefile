@@ -49,21 +49,23 @@ sanitize:
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan --skip EndToEndTests $(SWIFT_BUILD_FLAGS)
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --skip EndToEndTests $(SWIFT_BUILD_FLAGS)
 
-## fuzz: libFuzzer (with AddressSanitizer) on every decoder of outside input, each for FUZZ_SECONDS
+## fuzz: libFuzzer (with AddressSanitizer) on every decoder of outside input and the datagram session, each for FUZZ_SECONDS
 ## (default 60) from the seed corpus in Tests/Fuzz/corpus (left as it is; new inputs go to .build-fuzz).
 FUZZ_SECONDS ?= 60
 FUZZ := .build-fuzz
 FUZZ_FLAGS := -sanitize=fuzzer,address -parse-as-library -O
 fuzz:
 	mkdir -p $(FUZZ)/lib
-	swiftc $(FUZZ_FLAGS) -module-name FerryCore $$(find Sources/FerryCore -name '*.swift') Tests/Fuzz/WireFuzz.swift -o $(FUZZ)/wire
+	for target in wire session; do \
+	  swiftc $(FUZZ_FLAGS) -module-name FerryCore $$(find Sources/FerryCore -name "*.swift") Tests/Fuzz/$$(echo $$target | sed "s/./\U&/")Fuzz.swift -o $(FUZZ)/$$target || exit 1; \
+	done
 	swiftc $(FUZZ_FLAGS) -module-name FerryCore -emit-module -emit-module-path $(FUZZ)/lib/FerryCore.swiftmodule \
 	  -emit-library -static -o $(FUZZ)/lib/libFerryCore.a $$(find Sources/FerryCore -name '*.swift')
 	for target in scenario template; do \
 	  swiftc $(FUZZ_FLAGS) -module-name FerryScenario -I $(FUZZ)/lib -I Sources/CYAML -L $(FUZZ)/lib -lFerryCore -lyaml \
 	    $$(find Sources/FerryScenario -name '*.swift') Tests/Fuzz/$$(echo $$target | sed 's/./\U&/')Fuzz.swift -o $(FUZZ)/$$target || exit 1; \
 	done
-	for target in wire scenario template; do \
+	for target in wire session scenario template; do \
 	  mkdir -p $(FUZZ)/corpus/$$target; \
 	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ)/$$target -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ)/$$target- \
 	    $(FUZZ)/corpus/$$target Tests/Fuzz/corpus/$$target > $(FUZZ)/$$target.log 2>&1; status=$$?; \

@@ -1,7 +1,7 @@
 import Glibc
 
 /// An IPv4 or IPv6 address with a port, as the socket calls take it.
-public struct SocketAddress: CustomStringConvertible, Equatable, @unchecked Sendable {
+public struct SocketAddress: CustomStringConvertible, Hashable, @unchecked Sendable {
     private var storage = sockaddr_storage()
     /// The length of the address inside `storage`.
     public private(set) var length: socklen_t = 0
@@ -84,5 +84,10 @@ public struct SocketAddress: CustomStringConvertible, Equatable, @unchecked Send
         lhs.length == rhs.length && lhs.withSockaddr { left in
             rhs.withSockaddr { right in memcmp(left, right, Int(lhs.length)) == 0 }
         }
+    }
+
+    /// Hashes the same bytes `==` compares.
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: storage) { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<Int(length)])) }
     }
 }

@@ -1,24 +1,14 @@
 import Glibc
 
-/// The server side of `udp` and `rudp`: one datagram socket; each transfer begins with a
-/// `start` (answered by `ready`), brings data segments written straight to their place in the
-/// copy and compared with the standard at their offset, and ends with `end`, a gap of
-/// `--udp-idle` (udp), or the first datagram of the next transfer.
+/// The server side of `udp` and `rudp` on a socket: the loop that feeds each datagram (and each
+/// timeout) to a `DatagramServerSession`, which holds every rule, and performs what it answers:
+/// sends, copies written at their offsets and compared with the standard, the printed lines.
 struct DatagramReceiver {
+    typealias Session = DatagramServerSession<SocketAddress>
     let context: ReceiverContext
     private var configuration: ServerConfiguration { context.configuration }
-    private var reliable: Bool { configuration.transport == .rudp }
 
     init(_ context: ReceiverContext) { self.context = context }
-
-    /// A transfer the client announced with `start`.
-    private struct Announcement {
-        var transfer: UInt32
-        var size: UInt64
-        var segments: Int
-        var payloadSize: Int
-        var name: String
-    }
 
     /// The bound datagram socket; the caller owns it. Says on stderr when the kernel grants a
     /// receive buffer too small for a fast sender.
@@ -43,322 +33,94 @@ struct DatagramReceiver {
         return socket
     }
 
-    func run(on socket: Socket) throws -> ([TransferRecord], String, [RefusedStart]) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
-        defer { buffer.deallocate() }
-
-        context.sink.out(Messages.serverReady.text)
-        context.sink.flush()
-        let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { staging.deallocate() }
-        var session = Session(socket: socket, buffer: buffer, staging: staging)
-        var records: [TransferRecord] = []
-        var lastName = context.fallbackName
-        // Only transfers that began count: a refused `start` (forged, or from a client that does
-        // not fit) is reported and answered, never one of the `count` slots.
-        while records.count < configuration.count {
-            let (start, peer, _) = try waitForStart(&session)
-            switch start {
-            case .accepted(let announcement, let started):
-                records.append(try receive(records.count + 1, announcement, from: peer, startedAt: started, session: &session))
-                lastName = announcement.name
-            case .refused(let name, let transfer, let refusal):
-                note(RefusedStart(peer: peer.description, name: name, refusal: refusal), transfer: transfer, session: &session)
-            }
-        }
-        linger(&session)
-        return (records, lastName, session.refused)
+    /// Where a transfer stands when the loop hands it back.
+    private enum Milestone {
+        case began(n: Int, Session.Announcement, from: SocketAddress)
+        case finished(Session.Finished)
     }
 
-    /// After the last transfer, answers repeated `end`s until the clients have been quiet for
-    /// half a second (at most `--idle-timeout`): a rudp client whose last verdict was lost asks
-    /// again, and must not find the server gone.
-    private func linger(_ session: inout Session) {
-        context.sink.flush()
-        let until = MonotonicClock.now() + configuration.idleTimeout
-        while MonotonicClock.now() < until,
-            let (count, peer) = try? nextDatagram(&session, timeout: 500_000_000)
-        {
-            guard let datagram = Datagram.decode(UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])),
-                let verdict = session.verdicts[Self.key(peer, datagram.transfer)]
-            else { continue }
-            send(.verdict(verdict), to: peer, on: session.socket)
-        }
-    }
-
-    /// The socket, the buffer, and what carries over between transfers.
-    private struct Session {
+    /// The socket and the buffers datagrams are read into and gathered in.
+    private struct Wire {
         let socket: Socket
         let buffer: UnsafeMutableRawBufferPointer
         /// Where runs of consecutive segments gather before one write.
         let staging: UnsafeMutableRawBufferPointer
-        /// Transfers already finished, by client address and transfer number, with their verdicts:
-        /// a repeated `start` or `end` of one of them is answered with its verdict, not taken for a
-        /// new transfer. A client started again numbers its transfers from 1 on a new port, so it
-        /// is never mistaken for the old one.
-        var verdicts: [String: DatagramVerdict] = [:]
-        /// Keys of `verdicts`, oldest first; only the latest 256 are kept.
-        var verdictOrder: [String] = []
+    }
 
-        mutating func remember(_ verdict: DatagramVerdict, for key: String) {
-            verdicts[key] = verdict
-            verdictOrder.append(key)
-            if verdictOrder.count > 256 { verdicts[verdictOrder.removeFirst()] = nil }
+    func run(on socket: Socket) throws -> ([TransferRecord], String, [RefusedStart]) {
+        let wire = Wire(
+            socket: socket, buffer: .allocate(byteCount: 65_536, alignment: 16), staging: .allocate(byteCount: 1 << 20, alignment: 16))
+        defer {
+            wire.buffer.deallocate()
+            wire.staging.deallocate()
         }
-        /// A datagram of the next transfer that ended the previous one.
-        var pending: (bytes: [UInt8], peer: SocketAddress)?
-        /// Datagrams of finished transfers that arrived late.
-        var late = 0
-        /// `start`s refused and not counted, each (peer, transfer) once.
-        var refused: [RefusedStart] = []
-        var refusedKeys: Set<String> = []
-    }
-
-    /// Reports a refused `start` on stderr and keeps it for the results, once per peer and transfer.
-    private func note(_ refusal: RefusedStart, transfer: UInt32, session: inout Session) {
-        let key = "\(refusal.peer)#\(transfer)#\(refusal.detail)"
-        guard session.refusedKeys.insert(key).inserted else { return }
-        session.refused.append(refusal)
-        context.sink.diagnostic("server: \(refusal.description)")
-    }
-
-    /// How a transfer began.
-    private enum Start {
-        case accepted(Announcement, startedAt: UInt64)
-        /// A `start` that broke a rule; already answered with a refusal.
-        case refused(name: String, transfer: UInt32, HeaderRefusal)
-    }
-
-    /// Waits (without limit, as `accept` would) for the `start` of a new transfer.
-    private func waitForStart(_ session: inout Session) throws -> (Start, SocketAddress, UInt64) {
-        while true {
-            let (count, peer) = try nextDatagram(&session, timeout: nil)!
-            let started = MonotonicClock.now()
-            let bytes = UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])
-            guard let datagram = Datagram.decode(bytes) else {
-                if let (transfer, refusal) = Datagram.refusedStart(bytes), session.verdicts[Self.key(peer, transfer)] == nil {
-                    refuse(transfer, refusal, peer: peer, session: &session)
-                    return (.refused(name: context.fallbackName, transfer: transfer, refusal), peer, started)
-                }
-                continue
-            }
-            // A repeated `start` or `end` of a finished transfer gets its verdict again.
-            if let verdict = session.verdicts[Self.key(peer, datagram.transfer)] {
-                if case .data = datagram {} else { send(.verdict(verdict), to: peer, on: session.socket) }
-                session.late += 1
-                continue
-            }
-            switch datagram {
-            case .start(let transfer, let size, let segments, let payloadSize, let name):
-                if let refusal = check(size: size, segments: segments, payloadSize: payloadSize) {
-                    refuse(transfer, refusal, peer: peer, session: &session)
-                    return (.refused(name: name, transfer: transfer, refusal), peer, started)
-                }
-                send(.ready(transfer: transfer), to: peer, on: session.socket)
-                let announcement = Announcement(
-                    transfer: transfer, size: size, segments: Int(segments), payloadSize: Int(payloadSize), name: name)
-                return (.accepted(announcement, startedAt: started), peer, started)
-            default:
-                session.late += 1
-            }
+        context.sink.out(Messages.serverReady.text)
+        context.sink.flush()
+        let rules = Session.Rules(
+            count: configuration.count, reliable: configuration.transport == .rudp, maximumSize: configuration.maximumSize,
+            idle: configuration.transport == .rudp ? configuration.idleTimeout : configuration.udpIdle,
+            linger: configuration.idleTimeout, fallbackName: context.fallbackName)
+        var session = Session(rules, at: MonotonicClock.now())
+        var copy: CopyProgress?
+        var records: [TransferRecord] = []
+        var lastName = context.fallbackName
+        var next: Milestone?
+        while !session.isOver {
+            guard let milestone = try next ?? pump(&session, wire, copy: &copy) else { continue }
+            next = nil
+            guard case .began(let n, let announcement, let peer) = milestone else { continue }
+            let record: TransferRecord
+            (record, next) = try receive(n, announcement, from: peer, session: &session, wire: wire)
+            records.append(record)
+            lastName = announcement.name
         }
-    }
-
-    private func check(size: UInt64, segments: UInt32, payloadSize: UInt32) -> HeaderRefusal? {
-        if size > configuration.maximumSize { return .tooLarge }
-        guard payloadSize >= 1, Int(payloadSize) <= Datagram.maximumPayload else { return .inconsistentSegments }
-        let needed = (size + UInt64(payloadSize) - 1) / UInt64(payloadSize)
-        return needed == UInt64(segments) ? nil : .inconsistentSegments
-    }
-
-    /// Tells a client that is not this transfer's that the server is busy; it is not remembered
-    /// (the client may ask again and be served once the transfer is over).
-    private func refuseBusy(_ transfer: UInt32, to peer: SocketAddress, on socket: Socket) {
-        let verdict = DatagramVerdict(
-            transfer: transfer, status: .refused, detail: HeaderRefusal.busy.rawValue, received: 0, expected: 0, arrived: 0, lost: 0,
-            duplicated: 0, outOfOrder: 0)
-        send(.verdict(verdict), to: peer, on: socket)
-    }
-
-    private func refuse(_ transfer: UInt32, _ refusal: HeaderRefusal, peer: SocketAddress, session: inout Session) {
-        let verdict = DatagramVerdict(
-            transfer: transfer, status: .refused, detail: refusal.rawValue, received: 0, expected: 0, arrived: 0, lost: 0,
-            duplicated: 0, outOfOrder: 0)
-        session.remember(verdict, for: Self.key(peer, transfer))
-        send(.verdict(verdict), to: peer, on: session.socket, times: 3)
-    }
-
-    /// The key of a finished transfer: who sent it and its number.
-    private static func key(_ peer: SocketAddress, _ transfer: UInt32) -> String { "\(peer)#\(transfer)" }
-
-    /// The next datagram, from the one set aside or the socket; nil after `timeout` nanoseconds.
-    /// `beforeWaiting` runs once when none is waiting and the call is about to sleep.
-    private func nextDatagram(
-        _ session: inout Session, timeout: UInt64?, beforeWaiting: () -> Void = {}
-    ) throws -> (Int, SocketAddress)? {
-        if let pending = session.pending {
-            session.pending = nil
-            pending.bytes.withUnsafeBytes { session.buffer.copyMemory(from: $0) }
-            return (pending.bytes.count, pending.peer)
+        if session.unlistedRefusals > 0 {
+            context.sink.diagnostic("server: \(session.unlistedRefusals) more refused starts, not listed")
         }
-        let deadline = timeout.map { MonotonicClock.now() + $0 }
-        var waited = false
-        while true {
-            if let received = try session.socket.receiveDatagram(into: session.buffer) { return received }
-            let now = MonotonicClock.now()
-            if let deadline, now >= deadline { return nil }
-            if !waited {
-                waited = true
-                beforeWaiting()
-                if deadline == nil { context.sink.flush() }
-            }
-            _ = try session.socket.waitReadable(nanoseconds: deadline.map { $0 - now } ?? 3_600_000_000_000)
-        }
+        return (records, lastName, session.refused)
     }
 
-    private func send(_ datagram: Datagram, to peer: SocketAddress, on socket: Socket, times: Int = 1) {
-        let bytes = datagram.encoded()
-        for _ in 0..<times {
-            bytes.withUnsafeBytes { try? socket.sendDatagram($0, to: peer) }
-        }
-    }
-
+    /// Receives transfer `n` into its copy until the session finishes it, judges the copy, and
+    /// concludes it. Also returns the next transfer when the datagram that ended this one began it.
     private func receive(
-        _ n: Int, _ announcement: Announcement, from peer: SocketAddress, startedAt started: UInt64, session: inout Session
-    ) throws -> TransferRecord {
+        _ n: Int, _ announcement: Session.Announcement, from peer: SocketAddress, session: inout Session, wire: Wire
+    ) throws -> (TransferRecord, Milestone?) {
         context.lines.starting(announcement.name, n)
         var outcome = Outcome(name: announcement.name)
         outcome.transfer = announcement.transfer
-        var reassembly = Reassembly(segments: announcement.segments)
-        var matching = true
-        var ended = false
-        var writeFailure: String?
-        var outOfSpace = false
-        var compareFailure: String?
-        let idle = reliable ? configuration.idleTimeout : configuration.udpIdle
-        var sinceAck = 0
-        var lastSender = peer
-        let socket = session.socket
+        var finished: Session.Finished?
+        var progress: CopyProgress?
         // The copy's file is closed on every path, and kept or removed, by the store's scoped helper.
         var began = false
         do {
             outcome.stored = try context.store.receiving(n) { file in
                 began = true
-                var writer = CoalescingWriter(file: file, staging: session.staging)
-                while !ended {
-                    // rudp: acknowledge what arrived before going to sleep, so the sender is never left waiting.
-                    let flushAck = {
-                        if reliable && sinceAck > 0 {
-                            acknowledge(announcement.transfer, reassembly, to: lastSender, on: socket)
-                            sinceAck = 0
-                        }
-                    }
-                    guard let (count, sender) = try nextDatagram(&session, timeout: idle, beforeWaiting: flushAck) else { break }
-                    lastSender = sender
-                    let bytes = UnsafeRawBufferPointer(rebasing: session.buffer[0..<count])
-                    // Data segments are read in place; everything else is decoded.
-                    if let header = DataHeader(bytes), header.transfer == announcement.transfer, sender == peer {
-                        let sequence = Int(header.sequence)
-                        let payload = UnsafeRawBufferPointer(rebasing: bytes[Datagram.dataHeaderLength...])
-                        let expectedLength = sequence == announcement.segments - 1
-                            ? Int(announcement.size) - sequence * announcement.payloadSize : announcement.payloadSize
-                        guard header.offset == UInt64(sequence) * UInt64(announcement.payloadSize), payload.count == expectedLength,
-                            reassembly.accept(sequence) == .new
-                        else {
-                            if reliable { acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket) }
-                            continue
-                        }
-                        do {
-                            try writer.write(payload, at: header.offset)
-                        } catch {
-                            if CopyStore.isOutOfSpace(error) { outOfSpace = true }
-                            writeFailure = "\(error)"
-                        }
-                        if matching {
-                            do {
-                                matching = try context.standard.matches(payload, at: header.offset)
-                            } catch {
-                                // The standard could not be read: that says nothing about the copy.
-                                compareFailure = compareFailure ?? "\(error)"
-                                matching = false
-                            }
-                        }
-                        outcome.received += UInt64(payload.count)
-                        if reliable {
-                            sinceAck += 1
-                            // Acknowledge every 16th segment, at once when a hole shows or the last one arrives,
-                            // and before waiting for more (above).
-                            if sinceAck >= 16 || sequence != reassembly.cumulative - 1 || reassembly.isComplete {
-                                acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
-                                sinceAck = 0
-                            }
-                        }
-                        continue
-                    }
-                    guard let datagram = Datagram.decode(bytes) else { continue }
-                    switch datagram {
-                    case .start(let transfer, _, _, _, let name) where sender != peer:
-                        // The transfer belongs to its sender's address and port: anyone else waits.
-                        refuseBusy(transfer, to: sender, on: session.socket)
-                        note(RefusedStart(peer: sender.description, name: name, refusal: .busy), transfer: transfer, session: &session)
-                    case .start(let transfer, _, _, _, _) where transfer == announcement.transfer:
-                        send(.ready(transfer: transfer), to: sender, on: session.socket)
-                    case .end(let transfer, _, _) where transfer == announcement.transfer && sender == peer:
-                        if reliable && !reassembly.isComplete {
-                            acknowledge(announcement.transfer, reassembly, to: sender, on: session.socket)
-                        } else {
-                            ended = true
-                        }
-                    case let other where sender == peer && other.transfer > announcement.transfer:
-                        session.pending = (Array(bytes), sender)
-                        ended = true
-                    default:
-                        session.late += 1
-                    }
+                var copy: CopyProgress? = CopyProgress(writer: CoalescingWriter(file: file, staging: wire.staging), standard: context.standard)
+                while finished == nil {
+                    guard case .finished(let ended)? = try pump(&session, wire, copy: &copy) else { continue }
+                    finished = ended
                 }
-                do {
-                    try writer.flush()
-                } catch {
-                    if CopyStore.isOutOfSpace(error) { outOfSpace = true }
-                    writeFailure = writeFailure ?? "\(error)"
-                }
-                if outOfSpace { return .discard }
-                guard !reassembly.isComplete else { return .complete }
-                if announcement.size > 0 {
-                    // Keep what arrived at its place, missing ranges reading as zeros, and no further
-                    // than the last segment that arrived: never the size a `start` merely announced.
-                    let end = min(announcement.size, UInt64(reassembly.end) * UInt64(announcement.payloadSize))
-                    try? file.truncate(to: end)
-                }
+                copy!.flush()
+                progress = copy
+                if copy!.outOfSpace { return .discard }
+                guard !finished!.reassembly.isComplete else { return .complete }
+                if announcement.size > 0 { try? file.truncate(to: finished!.copyLength) }
                 return .partial
             }
         } catch where !began {
             outcome.apply(.storeFailed("\(error)"))
-            return finish(n, outcome, announcement, Reassembly(segments: 0), peer: peer, started: started, session: &session)
+            session.abandon { if case .finish(let ended) = $0 { finished = ended } }
         }
-        if outOfSpace {
-            outcome.apply(.storeFailed(CopyStore.outOfSpaceNote))
-        } else if let writeFailure {
-            outcome.apply(.storeFailed(writeFailure))
-        }
-        if let compareFailure { outcome.apply(.storeFailed("comparing with the standard \(context.standard.path) failed: \(compareFailure)")) }
-        let complete = reassembly.isComplete
+        if let progress { progress.judge(&outcome) }
+        let reassembly = finished!.reassembly
         if outcome.status == .identical {
-            if !complete {
+            if !reassembly.isComplete {
                 outcome.apply(.incomplete("\(reassembly.lost) of \(reassembly.segments) datagrams lost"))
-            } else if !matching || announcement.size != context.standard.size {
+            } else if !(progress?.matching ?? false) || announcement.size != context.standard.size {
                 outcome.apply(.different(announcement.size == context.standard.size
                     ? "content differs from the standard" : "\(announcement.size) bytes, the standard has \(context.standard.size)"))
             }
         }
-        return finish(n, outcome, announcement, reassembly, peer: peer, started: started, session: &session)
-    }
-
-    private func finish(
-        _ n: Int, _ outcome: Outcome, _ announcement: Announcement, _ reassembly: Reassembly, peer: SocketAddress,
-        started: UInt64, session: inout Session
-    ) -> TransferRecord {
-        var outcome = outcome
         let counts = DatagramCounts(
             expected: reassembly.segments, received: reassembly.arrived, lost: reassembly.lost,
             duplicated: reassembly.duplicated, outOfOrder: reassembly.outOfOrder)
@@ -367,13 +129,108 @@ struct DatagramReceiver {
             transfer: announcement.transfer, status: outcome.status, detail: outcome.detailCode, received: outcome.received,
             expected: UInt32(counts.expected), arrived: UInt32(counts.received), lost: UInt32(counts.lost),
             duplicated: UInt32(counts.duplicated), outOfOrder: UInt32(counts.outOfOrder))
-        session.remember(verdict, for: Self.key(peer, announcement.transfer))
-        // udp has no retransmission, so the verdict goes out three times; rudp's client asks again.
-        send(.verdict(verdict), to: peer, on: session.socket, times: reliable ? 1 : 3)
-        return context.lines.finished(n, outcome, startedAt: started, peer: peer.description)
+        var next: Milestone?
+        var none: CopyProgress?
+        session.conclude(verdict, at: MonotonicClock.now()) { perform($0, wire, copy: &none, milestone: &next) }
+        return (context.lines.finished(n, outcome, startedAt: finished!.startedAt, peer: peer.description), next)
     }
 
-    private func acknowledge(_ transfer: UInt32, _ reassembly: Reassembly, to peer: SocketAddress, on socket: Socket) {
-        send(.ack(transfer: transfer, cumulative: UInt32(reassembly.cumulative), selective: reassembly.selective), to: peer, on: socket)
+    /// Feeds datagrams and timeouts to the session and performs its actions until it begins or
+    /// finishes a transfer (returned) or is over (nil).
+    private func pump(_ session: inout Session, _ wire: Wire, copy: inout CopyProgress?) throws -> Milestone? {
+        var milestone: Milestone?
+        while milestone == nil && !session.isOver {
+            let now = MonotonicClock.now()
+            if let (count, sender) = try wire.socket.receiveDatagram(into: wire.buffer) {
+                session.receive(UnsafeRawBufferPointer(rebasing: wire.buffer[0..<count]), from: sender, at: now) {
+                    perform($0, wire, copy: &copy, milestone: &milestone)
+                }
+            } else if let deadline = session.deadline, now >= deadline {
+                session.expire(at: now) { perform($0, wire, copy: &copy, milestone: &milestone) }
+            } else {
+                session.drained { perform($0, wire, copy: &copy, milestone: &milestone) }
+                // Lines are held back while a transfer runs, not while the server waits.
+                if !session.isReceiving { context.sink.flush() }
+                _ = try wire.socket.waitReadable(nanoseconds: session.deadline.map { $0 - now } ?? 3_600_000_000_000)
+            }
+        }
+        return milestone
+    }
+
+    private func perform(_ action: Session.Action, _ wire: Wire, copy: inout CopyProgress?, milestone: inout Milestone?) {
+        switch action {
+        case .send(let datagram, let peer, let times):
+            let bytes = datagram.encoded()
+            for _ in 0..<times {
+                bytes.withUnsafeBytes { try? wire.socket.sendDatagram($0, to: peer) }
+            }
+        case .write(let bytes, let offset):
+            copy?.take(bytes, at: offset)
+        case .refused(let refusal):
+            context.sink.diagnostic("server: \(refusal.description)")
+        case .begin(let n, let announcement, let peer):
+            milestone = .began(n: n, announcement, from: peer)
+        case .finish(let finished):
+            milestone = .finished(finished)
+        }
+    }
+}
+
+/// One datagram copy as its segments arrive: written (gathered into runs) and compared with the
+/// standard at their offsets; what failed is kept for the verdict.
+private struct CopyProgress {
+    var writer: CoalescingWriter
+    let standard: StandardFile
+    var received: UInt64 = 0
+    var matching = true
+    var writeFailure: String?
+    var outOfSpace = false
+    var compareFailure: String?
+
+    init(writer: CoalescingWriter, standard: StandardFile) {
+        self.writer = writer
+        self.standard = standard
+    }
+
+    mutating func take(_ payload: UnsafeRawBufferPointer, at offset: UInt64) {
+        do {
+            try writer.write(payload, at: offset)
+        } catch {
+            failedWriting(error)
+        }
+        if matching {
+            do {
+                matching = try standard.matches(payload, at: offset)
+            } catch {
+                // The standard could not be read: that says nothing about the copy.
+                compareFailure = compareFailure ?? "\(error)"
+                matching = false
+            }
+        }
+        received += UInt64(payload.count)
+    }
+
+    mutating func flush() {
+        do {
+            try writer.flush()
+        } catch {
+            failedWriting(error)
+        }
+    }
+
+    private mutating func failedWriting(_ error: Error) {
+        if CopyStore.isOutOfSpace(error) { outOfSpace = true }
+        writeFailure = writeFailure ?? "\(error)"
+    }
+
+    /// Applies what failed while storing or comparing to the copy's outcome.
+    func judge(_ outcome: inout Outcome) {
+        outcome.received = received
+        if outOfSpace {
+            outcome.apply(.storeFailed(CopyStore.outOfSpaceNote))
+        } else if let writeFailure {
+            outcome.apply(.storeFailed(writeFailure))
+        }
+        if let compareFailure { outcome.apply(.storeFailed("comparing with the standard \(standard.path) failed: \(compareFailure)")) }
     }
 }
