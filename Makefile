@@ -4,7 +4,7 @@ SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libyaml-dev iproute2 nftables gcc python3
-BENCH_PACKAGES := iperf3
+BENCH_PACKAGES := iperf3 strace
 
 .PHONY: all deps install-packages build release run test scenarios sanitize fuzz bench sample clean
 

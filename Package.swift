@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "FerryTestSupport", dependencies: ["FerryCore", "FerryRunner", "FerryBench", "FerryCLI"], path: "Tests/FerryTestSupport"),
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
         .testTarget(name: "FerryScenarioTests", dependencies: ["FerryScenario", "FerryCore", "FerryTestSupport"]),
-        .testTarget(name: "FerryRunnerTests", dependencies: ["FerryRunner", "FerryScenario", "FerryCore", "FerryTestSupport"]),
+        .testTarget(name: "FerryRunnerTests", dependencies: ["FerryRunner", "FerryScenario", "FerryCore", "FerryBench", "FerryTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FerryCore", "FerryRunner", "FerryTestSupport"]),
     ]
 )

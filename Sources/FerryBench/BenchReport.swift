@@ -32,12 +32,17 @@ extension Benchmark {
                 }
             }
             let medians = samples.mapValues { Self.median($0.map(\.clientAverageMs)) }
+            // Ratios are taken round by round (the contenders of one round ran back to back, on
+            // the same state of the host), then their median.
+            func ratio(_ name: String, to other: String) -> Double? {
+                guard let mine = samples[name], let theirs = samples[other] else { return nil }
+                return Self.median(zip(mine, theirs).map { $0.clientAverageMs / $1.clientAverageMs })
+            }
             for contender in contenders {
-                let median = medians[contender.name]!
                 let peaks = samples[contender.name]!.compactMap(\.serverPeakKiB)
                 rows.append(Row(
-                    size: bytes, count: count, contender: contender.name, medianMs: median, peakKiB: peaks.max(),
-                    ratioToCfast: medians["cfast"].map { median / $0 }, ratioToPython: medians["python"].map { median / $0 }))
+                    size: bytes, count: count, contender: contender.name, medianMs: medians[contender.name]!, peakKiB: peaks.max(),
+                    ratioToCfast: ratio(contender.name, to: "cfast"), ratioToPython: ratio(contender.name, to: "python")))
             }
         }
         return rows

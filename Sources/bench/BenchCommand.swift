@@ -27,6 +27,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead: the runner grading 8 copies of scenarios/grading's example submission with --jobs 1 and --jobs 4.")
     var grading = false
 
+    @Flag(help: "Instead: system calls per transfer of each side, Ferry beside cfast, counted with strace -c -f (1 byte and 64 KiB).")
+    var syscalls = false
+
     static func main() { CommandLineEntry.main(Self.self) }
 
     func validate() throws {
@@ -36,7 +39,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let binaries = ProcessSetup.binaryFolder()
-        let anchorFolder = anchors ?? environment["FERRY_ANCHORS"] ?? "../shared/anchors"
+        // Absolute: the contenders run in the work folder.
+        let anchorFolder = URL(fileURLWithPath: anchors ?? environment["FERRY_ANCHORS"] ?? "../shared/anchors").standardizedFileURL.path
         let options = BenchOptions(
             rounds: rounds, anchors: FileManager.default.fileExists(atPath: anchorFolder) ? anchorFolder : nil, binaries: binaries,
             workFolder: workDir, sizes: BenchOptions.standardSizes, extras: !transfersOnly)
@@ -48,6 +52,6 @@ struct BenchCommand: ParsableCommand {
         }
         let bench = try Benchmark(options: options, log: { sink.diagnostic($0) })
         defer { bench.close() }
-        for line in try bench.report() { sink.out(line) }
+        for line in try (syscalls ? bench.syscallReport() : bench.report()) { sink.out(line) }
     }
 }

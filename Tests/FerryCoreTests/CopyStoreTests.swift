@@ -16,16 +16,23 @@ import Testing
         #expect(hidden.copyName(2) == ".profile.2")
     }
 
-    @Test func completeAndPartialCopiesGetTheirNames() throws {
+    /// Unnamed arriving files (`O_TMPFILE`, linked when done) and, where a file system lacks
+    /// them, hidden `.incoming` names renamed when done: the same names in the end, nothing else.
+    @Test(arguments: [true, false])
+    func completeAndPartialCopiesGetTheirNames(unnamedFiles: Bool) throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let store = try CopyStore(directory: folder.file("store/deep"), standardName: "sample.txt")
+        let store = try CopyStore(directory: folder.file("store/deep"), standardName: "sample.txt", unnamedFiles: unnamedFiles)
         for (n, disposition) in [(1, CopyStore.Disposition.complete), (2, .partial), (3, .discard)] {
             _ = try store.receiving(n) { file in
                 try [UInt8]("hello".utf8).withUnsafeBytes { try file.write($0) }
+                // While it arrives, the copy has no name (or only its hidden incoming one).
+                let visible = try FileManager.default.contentsOfDirectory(atPath: folder.file("store/deep")).filter { $0.contains(".\(n).") }
+                #expect(visible == (unnamedFiles ? [] : [".sample.\(n).txt.incoming"]))
                 return disposition
             }
         }
+        #expect(try String(contentsOfFile: folder.file("store/deep/sample.1.txt"), encoding: .utf8) == "hello")
         struct Broke: Error {}
         #expect(throws: Broke.self) { _ = try store.receiving(4) { _ in throw Broke() } }
         // Nothing of copies 3 and 4 stays, not even the hidden incoming file.
@@ -53,10 +60,11 @@ import Testing
         try CopyStore(directory: folder.path, standardName: "sample.txt").checkFree(count: 100)
     }
 
-    @Test func anExistingFileIsNeverReplaced() throws {
+    @Test(arguments: [true, false])
+    func anExistingFileIsNeverReplaced(unnamedFiles: Bool) throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let store = try CopyStore(directory: folder.path, standardName: "sample.txt")
+        let store = try CopyStore(directory: folder.path, standardName: "sample.txt", unnamedFiles: unnamedFiles)
         try folder.write("sample.1.txt", bytes: [42])
         #expect(throws: SystemError.self) { _ = try store.receiving(1) { _ in .complete } }
         #expect(FileManager.default.contents(atPath: folder.file("sample.1.txt")) == Data([42]))

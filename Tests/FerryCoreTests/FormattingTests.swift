@@ -21,6 +21,16 @@ import Testing
         #expect(Formatting.milliseconds(1234567.25) == "1234567.250")
     }
 
+    /// Negative values keep their sign (a benchmark difference can be below zero); a value that
+    /// rounds to zero has none.
+    @Test func negativeValuesKeepTheirSign() {
+        #expect(Formatting.fixed(-0.3, decimals: 1) == "-0.3")
+        #expect(Formatting.fixed(-1.25, decimals: 1) == "-1.3")
+        #expect(Formatting.fixed(-0.04, decimals: 1) == "0.0")
+        #expect(Formatting.fixed(-2, decimals: 0) == "-2")
+        #expect(Formatting.fixed(2.05, decimals: 2) == "2.05")
+    }
+
     @Test func requiredLinesReadExactly() {
         #expect(Messages.serverStarting.line(file: "sample.txt", n: 1) == "I am starting receiving file \"sample.txt\" for the 1st time")
         #expect(Messages.serverTime.line(file: "sample.txt", n: 22, ms: "0.412")

@@ -53,11 +53,6 @@ public final class Socket {
         try setOption(SOL_SOCKET, SO_REUSEADDR, 1, label: "SO_REUSEADDR")
     }
 
-    /// Sends small messages at once instead of waiting to fill a segment (Nagle off).
-    public func setNoDelay() throws {
-        try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1, label: "TCP_NODELAY")
-    }
-
     /// Makes a blocking receive or send fail with EAGAIN after `nanoseconds` without progress
     /// (0: wait forever). Sockets accepted from a listener inherit both.
     public func setIdleTimeout(nanoseconds: UInt64) throws {
@@ -101,9 +96,10 @@ public final class Socket {
 
     /// Connects to `address`, giving up after `timeoutNanoseconds` (a host that never answers
     /// would otherwise hold `connect` for minutes of SYN retries). A blocking connect is bounded
-    /// by SO_SNDTIMEO on Linux, which costs one call instead of a non-blocking connect and a poll;
-    /// afterwards SO_SNDTIMEO is `sendTimeout`.
-    public func connect(to address: SocketAddress, timeoutNanoseconds: UInt64, sendTimeout: UInt64 = 0) throws {
+    /// by SO_SNDTIMEO on Linux, which costs one call instead of a non-blocking connect and a poll.
+    /// SO_SNDTIMEO stays at that bound afterwards: sends that must wait longer pass a
+    /// `SendStall` (one call per transfer fewer than setting it again).
+    public func connect(to address: SocketAddress, timeoutNanoseconds: UInt64) throws {
         context = address.description
         try setTimeout(SO_SNDTIMEO, nanoseconds: max(timeoutNanoseconds, 1000))
         // Not through `systemCall`: an interrupted connect goes on in the background and must not be retried.
@@ -111,22 +107,40 @@ public final class Socket {
             let code = errno
             throw SystemError(call: "connect", code: code == EINPROGRESS || code == EAGAIN ? ETIMEDOUT : code, context: context)
         }
-        if sendTimeout != timeoutNanoseconds { try setTimeout(SO_SNDTIMEO, nanoseconds: sendTimeout) }
     }
 
-    /// Sends every byte of `buffer` (looping over partial sends).
-    public func send(_ buffer: UnsafeRawBufferPointer, flags: Int32 = 0) throws {
+    /// Sends every byte of `buffer` (looping over partial sends); a send timeout without
+    /// progress is retried while `stall` allows.
+    public func send(_ buffer: UnsafeRawBufferPointer, flags: Int32 = 0, stall: SendStall = .none) throws {
         let fd = descriptor
-        try writeFully(buffer, "send", context) { Glibc.send(fd, $0.baseAddress, $0.count, flags | Int32(MSG_NOSIGNAL)) }
+        var stall = stall
+        var offset = 0
+        while offset < buffer.count {
+            let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
+            do {
+                offset += try systemCall("send", context) { Glibc.send(fd, rest.baseAddress, rest.count, flags | Int32(MSG_NOSIGNAL)) }
+                stall.progressed()
+            } catch let error as SystemError where error.code == EAGAIN && stall.mayWait() {
+                continue
+            }
+        }
     }
 
-    /// Sends `count` bytes of `file` from its start with `sendfile(2)`, at most `chunk` bytes a call.
-    public func sendFile(_ file: OpenFile, count: UInt64, chunk: Int) throws {
+    /// Sends `count` bytes of `file` from its start with `sendfile(2)`, at most `chunk` bytes a
+    /// call; a send timeout without progress is retried while `stall` allows.
+    public func sendFile(_ file: OpenFile, count: UInt64, chunk: Int, stall: SendStall = .none) throws {
+        var stall = stall
         var offset: off_t = 0
         let end = off_t(count)
         while offset < end {
             let want = min(Int(end - offset), chunk)
-            let sent = try systemCall("sendfile", context) { Glibc.sendfile(descriptor, file.descriptor, &offset, want) }
+            let sent: Int
+            do {
+                sent = try systemCall("sendfile", context) { Glibc.sendfile(descriptor, file.descriptor, &offset, want) }
+                stall.progressed()
+            } catch let error as SystemError where error.code == EAGAIN && stall.mayWait() {
+                continue
+            }
             if sent == 0 { throw SystemError(call: "sendfile", code: EIO, context: "\(context): \(file.path) shrank while sending") }
         }
     }

@@ -22,15 +22,17 @@ public enum Formatting {
         Int64((ms * 1000).rounded(.toNearestOrAwayFromZero))
     }
 
-    /// A non-negative value with exactly `decimals` decimals: `fixed(0.4125, 3)` is `0.413`.
+    /// A value with exactly `decimals` decimals: `fixed(0.4125, 3)` is `0.413`, `fixed(-0.05, 1)`
+    /// is `-0.1` (halves rounded away from zero).
     public static func fixed(_ value: Double, decimals: Int) -> String {
         var scale: Int64 = 1
         for _ in 0..<decimals { scale *= 10 }
-        let scaled = Int64((value * Double(scale)).rounded(.toNearestOrAwayFromZero))
+        let scaled = Int64((abs(value) * Double(scale)).rounded(.toNearestOrAwayFromZero))
+        let sign = value < 0 && scaled != 0 ? "-" : ""
         let whole = scaled / scale
-        guard decimals > 0 else { return String(whole) }
+        guard decimals > 0 else { return sign + String(whole) }
         let fraction = String(scaled % scale)
-        return "\(whole).\(String(repeating: "0", count: decimals - fraction.count))\(fraction)"
+        return "\(sign)\(whole).\(String(repeating: "0", count: decimals - fraction.count))\(fraction)"
     }
 
     /// Milliseconds with three decimals, as the required lines print them: `0.412`.

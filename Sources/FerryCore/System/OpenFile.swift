@@ -13,6 +13,38 @@ public final class OpenFile {
         self.descriptor = try systemCall("open", path) { open(path, flags | O_CLOEXEC, mode) }
     }
 
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// `O_TMPFILE` from <fcntl.h> (`__O_TMPFILE | O_DIRECTORY`), which Glibc's module does not export.
+    private static let temporaryFileFlag: Int32 = 0o20_000_000 | 0o200_000
+    /// `AT_EMPTY_PATH` and `AT_SYMLINK_FOLLOW` from <fcntl.h>.
+    private static let emptyPath: Int32 = 0x1000
+    private static let followLinks: Int32 = 0x400
+
+    /// Creates a file without a name in `directory` (`O_TMPFILE`) for writing: it gets one only
+    /// through `link(as:)`, and vanishes when closed without one, so nothing half-written is
+    /// ever seen under a name and nothing is left behind. `label` names it in error messages.
+    /// - Throws: `SystemError`; EOPNOTSUPP, EISDIR or EINVAL where the file system or the kernel
+    ///   lacks unnamed files.
+    public static func unnamed(in directory: String, label: String) throws -> OpenFile {
+        let descriptor = try systemCall("open O_TMPFILE", directory) { open(directory, temporaryFileFlag | O_WRONLY | O_CLOEXEC, 0o644) }
+        return OpenFile(descriptor: descriptor, path: label)
+    }
+
+    /// Gives a file made by `unnamed(in:label:)` the name `target` (one `linkat`), never
+    /// replacing a file already there (EEXIST). As root through the descriptor itself
+    /// (`AT_EMPTY_PATH`), otherwise through `/proc/self/fd`.
+    public func link(as target: String) throws {
+        if linkat(descriptor, "", AT_FDCWD, target, Self.emptyPath) == 0 { return }
+        let code = errno
+        guard code == ENOENT || code == EPERM else { throw SystemError(call: "link", code: code, context: "\(path) -> \(target)") }
+        let procPath = "/proc/self/fd/\(descriptor)"
+        try systemCall("link", "\(path) -> \(target)") { linkat(AT_FDCWD, procPath, AT_FDCWD, target, Self.followLinks) }
+    }
+
     /// Opens an existing regular file for reading; a directory or a device is refused.
     public static func forReading(_ path: String) throws -> OpenFile {
         let file = try OpenFile(path: path, flags: O_RDONLY)

@@ -3,21 +3,25 @@ import Glibc
 
 /// The folder where the server keeps its copies, and the names they get.
 ///
-/// Copy n of standard file `sample.txt` is `sample.n.txt`; while it arrives it is written
-/// as `.sample.n.txt.incoming` and renamed when complete. A transfer that broke off keeps what
-/// arrived as `sample.n.txt.partial`. Names come from the server's own standard file, never from
-/// the name a client announced. Nothing already in the folder is ever replaced: the server
-/// refuses to start when the folder holds a copy name it would write (see `checkFree`), and every
-/// file is created exclusively and renamed without replacing.
+/// Copy n of standard file `sample.txt` is `sample.n.txt`; while it arrives it is written to a
+/// file without a name (`O_TMPFILE`) that is linked under its name when complete (where the file
+/// system lacks unnamed files: written as `.sample.n.txt.incoming` and renamed). A transfer that
+/// broke off keeps what arrived as `sample.n.txt.partial`. Names come from the server's own
+/// standard file, never from the name a client announced. Nothing already in the folder is ever
+/// replaced: the server refuses to start when the folder holds a copy name it would write (see
+/// `checkFree`), and every name is given exclusively (link or rename without replacing).
 public final class CopyStore {
     /// The folder, as given.
     public let directory: String
     private let stem: String
     private let fileExtension: String
 
-    /// Makes the folder if needed and checks that files can be created in it.
-    public init(directory: String, standardName: String) throws {
+    /// Makes the folder if needed and checks that files can be created in it. `unnamedFiles`
+    /// false writes arriving copies under their hidden incoming names even where the file system
+    /// has unnamed files (as it does where it has not).
+    public init(directory: String, standardName: String, unnamedFiles: Bool = true) throws {
         self.directory = directory
+        self.unnamedFiles = unnamedFiles
         if let dot = standardName.lastIndex(of: "."), dot != standardName.startIndex {
             stem = String(standardName[..<dot])
             fileExtension = String(standardName[dot...])
@@ -80,14 +84,22 @@ public final class CopyStore {
     /// final or partial name, or removes it, as `body` says; a throw removes it too.
     /// - Returns: the path the copy is stored under, or nil when nothing was kept.
     public func receiving(_ n: Int, _ body: (OpenFile) throws -> Disposition) throws -> String? {
-        let file = try begin(n)
+        let (file, named) = try begin(n)
         let disposition: Disposition
         do {
             disposition = try body(file)
         } catch {
             file.close()
-            discard(n)
+            if named { discard(n) }
             throw error
+        }
+        let target = path(disposition == .complete ? copyName(n) : partialName(n))
+        guard named else {
+            // An unnamed file is given its name while still open; closed without one, it is gone.
+            defer { file.close() }
+            guard disposition != .discard else { return nil }
+            try file.link(as: target)
+            return target
         }
         file.close()
         switch disposition {
@@ -96,13 +108,16 @@ public final class CopyStore {
             return nil
         case .complete, .partial:
             do {
-                return try keep(n, complete: disposition == .complete)
+                return try keep(n, as: target)
             } catch {
                 discard(n)
                 throw error
             }
         }
     }
+
+    /// False once the folder's file system refused an unnamed file: named incoming files then.
+    private var unnamedFiles: Bool
 
     /// True for a write that failed because the store's device or quota is full.
     public static func isOutOfSpace(_ error: Error) -> Bool {
@@ -113,18 +128,25 @@ public final class CopyStore {
     /// The note of a copy given up for lack of space.
     public static let outOfSpaceNote = "no space: the store's device is full; what arrived was removed so that later copies that fit are stored"
 
-    /// Creates the file copy `n` is written to while it arrives.
-    func begin(_ n: Int) throws -> OpenFile {
-        try OpenFile(path: path(incomingName(n)), flags: O_WRONLY | O_CREAT | O_EXCL)
+    /// Creates the file copy `n` is written to while it arrives: unnamed where the file system
+    /// allows, else `.sample.n.txt.incoming` (`named`).
+    func begin(_ n: Int) throws -> (file: OpenFile, named: Bool) {
+        if unnamedFiles {
+            do {
+                return (try OpenFile.unnamed(in: directory, label: path(copyName(n)) + " (arriving)"), false)
+            } catch let error as SystemError where [EOPNOTSUPP, EISDIR, EINVAL].contains(error.code) {
+                unnamedFiles = false
+            }
+        }
+        return (try OpenFile(path: path(incomingName(n)), flags: O_WRONLY | O_CREAT | O_EXCL), true)
     }
 
-    /// Gives copy `n` its final name (`complete`) or its partial name, never replacing a file:
+    /// Gives copy `n`'s incoming file the name `target`, never replacing a file:
     /// `renameat2(RENAME_NOREPLACE)` where the C library and the file system have it, else
     /// `link` and `unlink`.
     /// - Returns: the path it is now stored under.
-    func keep(_ n: Int, complete: Bool) throws -> String {
+    func keep(_ n: Int, as target: String) throws -> String {
         let source = path(incomingName(n))
-        let target = path(complete ? copyName(n) : partialName(n))
         if let rename = renameWithoutReplacing {
             if rename(AT_FDCWD, source, AT_FDCWD, target, 1) == 0 { return target }
             let code = errno

@@ -18,6 +18,10 @@ struct StreamReceiver {
             try listener.setReuseAddress()
             // Accepted connections inherit the idle timeout: no calls per connection to set it.
             try listener.setIdleTimeout(nanoseconds: configuration.idleTimeout)
+            // A connection is taken once its first bytes arrived (or it closed), not at the bare end of
+            // the handshake: the header is then there at once, without a `recv` that finds nothing and
+            // a `poll` for it, and a peer that never sends waits in the kernel, not in the header gate.
+            try listener.setOption(Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, 1, label: "TCP_DEFER_ACCEPT")
             try listener.bind(to: address)
             try listener.listen()
         } catch {
@@ -165,36 +169,43 @@ struct StreamReceiver {
         }
     }
 
-    /// Reads the payload into `file`, comparing as it goes.
+    /// Reads the payload into `file`, comparing as it goes: a `write` per `recv`, so that writing
+    /// overlaps the sender's work, except that the bytes that came with the header wait for the
+    /// next `recv` and go out with it (one `write` fewer per transfer). Gathering more before
+    /// writing (a 64 KiB copy received whole with `MSG_WAITALL`, or a megabyte at a time) saved
+    /// calls but made transfers slower (docs/performance.md).
     /// - Returns: what to do with the copy: complete, partial, or nothing when the store is full.
     private func receiveInto(
         _ file: OpenFile, header: TransferHeader, connection: Socket, buffer: UnsafeMutableRawBufferPointer,
         early: UnsafeRawBufferPointer, comparison: inout StreamingComparison, received: inout UInt64, failure: inout TransferFailure?
     ) throws -> CopyStore.Disposition {
-        var pending = early
         let chunkLimit = min(configuration.bufferSize, buffer.count)
         let limit = TransferDefaults.timeLimit(forSize: header.size)
         let deadline = MonotonicClock.now() &+ limit
-        while received < header.size {
-            let chunk: UnsafeRawBufferPointer
-            if !pending.isEmpty {
-                chunk = pending
-                pending = UnsafeRawBufferPointer(start: nil, count: 0)
-            } else {
-                let want = Int(min(UInt64(chunkLimit), header.size - received))
+        // Payload bytes that came with the header move to the buffer's start.
+        var filled = early.count
+        if filled > 0 { memmove(buffer.baseAddress!, early.baseAddress!, filled) }
+        while received < header.size && failure == nil {
+            let room = Int(min(UInt64(chunkLimit), header.size - received))
+            // Whatever one `recv` gives, after the bytes that came with the header if any.
+            let target = min(room, filled + 1)
+            while filled < target {
                 let got: Int
                 do {
-                    got = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+                    got = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<room]))
                 } catch {
                     failure = .incomplete((error as? SystemError)?.code == EAGAIN ? idleText : "\(error)")
                     break
                 }
                 if got == 0 {
-                    failure = .incomplete("connection ended after \(received) of \(header.size) bytes")
+                    failure = .incomplete("connection ended after \(received + UInt64(filled)) of \(header.size) bytes")
                     break
                 }
-                chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
+                filled += got
             }
+            // What arrived is kept and compared, also when the transfer broke off.
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
+            filled = 0
             do {
                 try file.write(chunk)
             } catch {
@@ -208,10 +219,10 @@ struct StreamReceiver {
             try comparison.consume(chunk)
             received += UInt64(chunk.count)
             sink.flush(ifOlderThan: 50_000_000)
-            if received < header.size && MonotonicClock.now() > deadline {
+            if failure == nil && received < header.size && MonotonicClock.now() > deadline {
                 failure = .incomplete(
-                    "\(received) of \(header.size) bytes after \(Formatting.fixed(Double(limit) / 1e9, decimals: 1)) s, the most a transfer of this size may take")
-                break
+                    "\(received) of \(header.size) bytes after \(Formatting.fixed(Double(limit) / 1e9, decimals: 1)) s, "
+                        + "the most a transfer of this size may take")
             }
         }
         return failure == nil ? .complete : .partial

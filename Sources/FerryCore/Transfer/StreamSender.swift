@@ -7,8 +7,8 @@ struct StreamSender: TransferSender {
 
     func send(_ n: Int) throws -> (UInt64, SendOutcome) {
         let header = TransferHeader(transfer: UInt32(truncatingIfNeeded: n), size: payload.size, name: payload.name).encoded()
-        let (connection, started) = try connect()
-        let result = exchange(header: header, on: connection)
+        let (connection, started, slice) = try connect()
+        let result = exchange(header: header, on: connection, stall: SendStall(limit: configuration.idleTimeout, slice: slice))
         connection.close()
         switch result {
         case .success(let verdict): return (started, SendOutcome(status: verdict.status, words: verdict.summary))
@@ -21,16 +21,23 @@ struct StreamSender: TransferSender {
     /// The longest one `connect` attempt may take.
     static let attemptLimit: UInt64 = 1_500_000_000
 
-    /// Connects, retrying with a growing pause while the server is not listening yet.
-    /// - Returns: the connection and the clock reading taken just before the successful `connect`.
-    private func connect() throws -> (Socket, UInt64) {
+    /// A connect bound shorter than this is not kept as the send timeout slice (`SendStall`):
+    /// SO_SNDTIMEO is set again to `attemptLimit`.
+    static let shortestSlice: UInt64 = 100_000_000
+
+    /// Connects, retrying with a growing pause while the server is not listening yet. Per
+    /// attempt: `socket`, SO_RCVTIMEO (the verdict wait), SO_SNDTIMEO (the connect bound, kept as
+    /// the send slice), `connect`. Nagle stays on: the header goes with `MSG_MORE` and the file
+    /// follows at once, so nothing small waits behind unacknowledged data but the file's tail.
+    /// - Returns: the connection, the clock reading taken just before the successful `connect`,
+    ///   and the send timeout left on it.
+    private func connect() throws -> (Socket, UInt64, UInt64) {
         let server = configuration.server
         let deadline = MonotonicClock.now() + configuration.connectTimeout
         var pause: UInt64 = 1_000_000
         while true {
             let socket = try Socket(family: server.family, type: SOCK_STREAM, context: server.description)
             do {
-                try socket.setNoDelay()
                 try socket.setTimeout(SO_RCVTIMEO, nanoseconds: configuration.idleTimeout)
             } catch {
                 socket.close()
@@ -42,9 +49,13 @@ struct StreamSender: TransferSender {
                 // three lost SYNs would use up 5 s. 1.5 s leaves the kernel's own retry at 1 s time to
                 // complete; after that a fresh attempt sends its SYN at once.
                 let remaining = deadline > started ? deadline - started : 1
-                try socket.connect(
-                    to: server, timeoutNanoseconds: min(remaining, Self.attemptLimit), sendTimeout: configuration.idleTimeout)
-                return (socket, started)
+                var bound = min(remaining, Self.attemptLimit)
+                try socket.connect(to: server, timeoutNanoseconds: bound)
+                if bound < Self.shortestSlice {
+                    bound = Self.attemptLimit
+                    try socket.setTimeout(SO_SNDTIMEO, nanoseconds: bound)
+                }
+                return (socket, started, bound)
             } catch {
                 socket.close()
                 let code = (error as? SystemError)?.code ?? 0
@@ -59,13 +70,15 @@ struct StreamSender: TransferSender {
     }
 
     /// Sends the header and the file and waits for the verdict.
-    private func exchange(header: [UInt8], on connection: Socket) -> Result<Verdict, Error> {
+    private func exchange(header: [UInt8], on connection: Socket, stall: SendStall) -> Result<Verdict, Error> {
         var sendError: Error?
         do {
             try header.withUnsafeBytes { bytes in
-                try connection.send(bytes, flags: payload.size > 0 ? Int32(MSG_MORE) : 0)
+                try connection.send(bytes, flags: payload.size > 0 ? Int32(MSG_MORE) : 0, stall: stall)
             }
-            if payload.size > 0 { try connection.sendFile(payload.file, count: payload.size, chunk: configuration.bufferSize) }
+            if payload.size > 0 {
+                try connection.sendFile(payload.file, count: payload.size, chunk: configuration.bufferSize, stall: stall)
+            }
         } catch {
             // The server may have refused the header and closed: its verdict can still be waiting.
             sendError = error
