@@ -3,8 +3,8 @@
 // FerryCore by `make fuzz`, not by SwiftPM.
 // Input: records of [party: 1 byte][time step: 1 byte, ×1 ms][length: 2 bytes][datagram].
 // Properties: no crash, trap or hang; every write lies inside the announced size and happens only
-// during a transfer; a finished copy is never longer than its size; no more transfers begin than
-// `count`; the refused list stays within its limit.
+// during a transfer; a finished copy keeps exactly the bytes up to the furthest segment written;
+// no more transfers begin than `count`; the refused list stays within its limit.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func ferrySessionFuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
@@ -16,6 +16,8 @@ public func ferrySessionFuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     var now: UInt64 = 0
     var announced: Session.Announcement?
     var finished: Session.Finished?
+    /// One past the furthest byte written in the transfer in progress.
+    var writtenEnd: UInt64 = 0
     func perform(_ action: Session.Action) {
         switch action {
         case .begin(_, let announcement, _):
@@ -24,8 +26,11 @@ public func ferrySessionFuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         case .write(let payload, let offset):
             let size = announced!.size
             precondition(offset <= size && UInt64(payload.count) <= size - offset)
+            writtenEnd = max(writtenEnd, offset + UInt64(payload.count))
         case .finish(let ended):
-            precondition(ended.copyLength <= ended.announcement.size)
+            // A kept copy ends exactly where the furthest segment that arrived ends.
+            precondition(ended.copyLength == writtenEnd || (ended.reassembly.arrived == 0 && ended.copyLength == 0))
+            writtenEnd = 0
             finished = ended
         case .send, .refused: break
         }

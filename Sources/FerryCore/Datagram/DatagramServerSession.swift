@@ -35,6 +35,7 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
         /// The name reported for a `start` whose own name was refused (the standard's).
         public var fallbackName: String
 
+        /// Rules with the default `quiet` time (0.5 s).
         public init(count: Int, reliable: Bool, maximumSize: UInt64, idle: UInt64, linger: UInt64, fallbackName: String) {
             self.count = count
             self.reliable = reliable
@@ -47,10 +48,15 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
 
     /// A transfer as its `start` announced it.
     public struct Announcement: Equatable, Sendable {
+        /// The client's transfer number.
         public var transfer: UInt32
+        /// The file's size in bytes.
         public var size: UInt64
+        /// Data segments: exactly what `size` and `payloadSize` need.
         public var segments: Int
+        /// Payload bytes per segment (the last may be shorter).
         public var payloadSize: Int
+        /// The file's name, as announced and checked.
         public var name: String
     }
 
@@ -73,6 +79,7 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
 
     /// What the caller does.
     public enum Action {
+        /// Send `Datagram` to the peer, `times` times in a row.
         case send(Datagram, to: Peer, times: Int)
         /// Open the copy of transfer `n`; segments follow as `write`s.
         case begin(n: Int, Announcement, from: Peer)
@@ -123,9 +130,16 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
     /// `start`s refused and not counted, each (sender, transfer, reason) once, the first
     /// `listedRefusals` of them.
     public private(set) var refused: [RefusedStart] = []
-    /// Refused `start`s beyond those listed: a flood of forged ones costs no memory.
+    /// Refused `start` datagrams beyond those listed, repeats included: a flood of forged ones
+    /// costs no memory.
     public private(set) var unlistedRefusals = 0
+    /// How many refused `start`s are listed (in the JSON results) at most.
     public static var listedRefusals: Int { 1_000 }
+
+    /// The stderr line for the refusals not listed; nil when every one was.
+    public var unlistedNote: String? {
+        unlistedRefusals > 0 ? "server: \(unlistedRefusals) more refused start datagrams (repeats included), not listed" : nil
+    }
     private var refusedKeys: Set<String> = []
     /// Datagrams that belonged to no transfer in progress (late, stray or forged).
     public private(set) var ignored = 0
@@ -133,6 +147,7 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
     private var verdicts: [Key: DatagramVerdict] = [:]
     private var verdictOrder: [Key] = []
     private var verdictOldest = 0
+    /// How many verdicts of finished transfers are remembered, to answer a repeated `end`.
     public static var rememberedVerdicts: Int { 256 }
     /// A datagram of the sender's next transfer that ended the current one; taken after `conclude`.
     private var pending: (bytes: [UInt8], peer: Peer)?
@@ -160,10 +175,24 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
         }
     }
 
-    /// Takes one datagram from `sender` that arrived at `now`.
+    /// Takes one datagram from `sender` that arrived at `now`. A deadline that passed is kept
+    /// first (as `expire` would): a transfer whose sender went quiet ends, and this datagram is
+    /// taken after `conclude`, so a stream of anyone's datagrams never postpones it.
     public mutating func receive(
         _ bytes: UnsafeRawBufferPointer, from sender: Peer, at now: UInt64, _ perform: (Action) -> Void
     ) {
+        if let deadline, now >= deadline {
+            switch phase {
+            case .receiving:
+                pending = (Array(bytes), sender)
+                finish(perform)
+                return
+            case .lingering:
+                phase = .over
+                return
+            case .waiting, .concluding, .over: break
+            }
+        }
         switch phase {
         case .waiting: receiveBetweenTransfers(bytes, from: sender, at: now, perform)
         case .receiving: receiveDuringTransfer(bytes, from: sender, at: now, perform)
@@ -263,14 +292,13 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
         return needed == UInt64(segments) ? nil : .inconsistentSegments
     }
 
-    /// Answers a refused `start` with a refusing verdict (remembered, so a repeat gets the same)
-    /// and reports it once.
+    /// Answers a refused `start` with a refusing verdict, once, and reports it once. Refusals
+    /// are not remembered: a repeated `start` is refused again on its own merits, and a flood of
+    /// forged ones can neither push real verdicts out of memory nor be amplified.
     private mutating func refuse(
         _ transfer: UInt32, name: String, _ refusal: HeaderRefusal, from sender: Peer, _ perform: (Action) -> Void
     ) {
-        let verdict = Self.refusal(transfer, refusal)
-        remember(verdict, for: Key(peer: sender, transfer: transfer))
-        perform(.send(.verdict(verdict), to: sender, times: 3))
+        perform(.send(.verdict(Self.refusal(transfer, refusal)), to: sender, times: 1))
         report(RefusedStart(peer: sender.description, name: name, refusal: refusal), transfer: transfer, perform)
     }
 

@@ -114,15 +114,10 @@ public final class Socket {
     public func send(_ buffer: UnsafeRawBufferPointer, flags: Int32 = 0, stall: SendStall = .none) throws {
         let fd = descriptor
         var stall = stall
-        var offset = 0
-        while offset < buffer.count {
-            let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-            do {
-                offset += try systemCall("send", context) { Glibc.send(fd, rest.baseAddress, rest.count, flags | Int32(MSG_NOSIGNAL)) }
-                stall.progressed()
-            } catch let error as SystemError where error.code == EAGAIN && stall.mayWait() {
-                continue
-            }
+        try writeFully(buffer, "send", context, retrying: { stall.allowsRetry(after: $0) }) {
+            let sent = Glibc.send(fd, $0.baseAddress, $0.count, flags | Int32(MSG_NOSIGNAL))
+            if sent > 0 { stall.progressed() }
+            return sent
         }
     }
 
@@ -138,7 +133,7 @@ public final class Socket {
             do {
                 sent = try systemCall("sendfile", context) { Glibc.sendfile(descriptor, file.descriptor, &offset, want) }
                 stall.progressed()
-            } catch let error as SystemError where error.code == EAGAIN && stall.mayWait() {
+            } catch let error as SystemError where stall.allowsRetry(after: error) {
                 continue
             }
             if sent == 0 { throw SystemError(call: "sendfile", code: EIO, context: "\(context): \(file.path) shrank while sending") }

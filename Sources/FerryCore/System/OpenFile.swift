@@ -18,8 +18,9 @@ public final class OpenFile {
         self.path = path
     }
 
-    /// `O_TMPFILE` from <fcntl.h> (`__O_TMPFILE | O_DIRECTORY`), which Glibc's module does not export.
-    private static let temporaryFileFlag: Int32 = 0o20_000_000 | 0o200_000
+    /// `O_TMPFILE` from <fcntl.h> (`__O_TMPFILE | O_DIRECTORY`, O_DIRECTORY's value differing
+    /// between architectures), which Glibc's module does not export.
+    private static let temporaryFileFlag: Int32 = 0o20_000_000 | O_DIRECTORY
     /// `AT_EMPTY_PATH` and `AT_SYMLINK_FOLLOW` from <fcntl.h>.
     private static let emptyPath: Int32 = 0x1000
     private static let followLinks: Int32 = 0x400

@@ -22,14 +22,20 @@ public func systemCall<Result: BinaryInteger>(
 
 /// Hands `buffer` to `write` until every byte is taken, looping over partial writes.
 /// The single place partial writes are handled, for files and sockets alike.
+/// `retrying` is asked about each error: true tries the write again (a send timeout slice that
+/// made no progress, see `SendStall`), false throws it.
 @inline(__always)
 public func writeFully(
     _ buffer: UnsafeRawBufferPointer, _ call: String, _ context: @autoclosure () -> String,
-    _ write: (UnsafeRawBufferPointer) -> Int
+    retrying: (SystemError) -> Bool = { _ in false }, _ write: (UnsafeRawBufferPointer) -> Int
 ) throws {
     var offset = 0
     while offset < buffer.count {
         let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-        offset += try systemCall(call, context()) { write(rest) }
+        do {
+            offset += try systemCall(call, context()) { write(rest) }
+        } catch let error as SystemError where retrying(error) {
+            continue
+        }
     }
 }

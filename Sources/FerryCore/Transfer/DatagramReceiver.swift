@@ -74,9 +74,7 @@ struct DatagramReceiver {
             records.append(record)
             lastName = announcement.name
         }
-        if session.unlistedRefusals > 0 {
-            context.sink.diagnostic("server: \(session.unlistedRefusals) more refused starts, not listed")
-        }
+        if let note = session.unlistedNote { context.sink.diagnostic(note) }
         return (records, lastName, session.refused)
     }
 
@@ -107,9 +105,12 @@ struct DatagramReceiver {
                 if announcement.size > 0 { try? file.truncate(to: finished!.copyLength) }
                 return .partial
             }
-        } catch where !began {
+        } catch {
+            // The socket failing is the server's end; the store failing (the copy could not be
+            // opened, or not named when done) is this transfer's verdict.
+            if began && finished == nil { throw error }
             outcome.apply(.storeFailed("\(error)"))
-            session.abandon { if case .finish(let ended) = $0 { finished = ended } }
+            if finished == nil { session.abandon { if case .finish(let ended) = $0 { finished = ended } } }
         }
         if let progress { progress.judge(&outcome) }
         let reassembly = finished!.reassembly

@@ -49,11 +49,14 @@ struct StreamSender: TransferSender {
                 // three lost SYNs would use up 5 s. 1.5 s leaves the kernel's own retry at 1 s time to
                 // complete; after that a fresh attempt sends its SYN at once.
                 let remaining = deadline > started ? deadline - started : 1
-                var bound = min(remaining, Self.attemptLimit)
+                let bound = min(remaining, Self.attemptLimit)
                 try socket.connect(to: server, timeoutNanoseconds: bound)
-                if bound < Self.shortestSlice {
-                    bound = Self.attemptLimit
-                    try socket.setTimeout(SO_SNDTIMEO, nanoseconds: bound)
+                // Kept as the send slice unless it is too short to wait in, or longer than the idle
+                // timeout itself (then one call more sets the slice to the idle timeout).
+                let slice = min(Self.attemptLimit, configuration.idleTimeout)
+                if bound != slice && (bound < min(Self.shortestSlice, slice) || bound > slice) {
+                    try socket.setTimeout(SO_SNDTIMEO, nanoseconds: slice)
+                    return (socket, started, slice)
                 }
                 return (socket, started, bound)
             } catch {
