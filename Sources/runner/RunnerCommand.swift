@@ -81,9 +81,10 @@ struct RunnerCommand: ParsableCommand {
         if list {
             throw ExitCode(Runner.list(files, options: options, sink: StandardStreams()))
         }
-        let request = RunRequest(
+        var request = RunRequest(
             files: files, junitPath: reports.junit, jsonPath: reports.json, htmlPath: reports.html, scorePath: score,
             submissionsFolder: submissions, options: options)
+        request.github = reports.github || ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"
         let status = Runner.execute(request, sink: StandardStreams())
         SignalWatcher.yieldToInterruption()
         NamespaceRegistry.shared.removeAll()
@@ -110,4 +111,7 @@ struct ReportOptions: ParsableArguments {
 
     @Option(help: "Write an HTML report with per-transfer charts here.")
     var html: String?
+
+    @Flag(help: "Print a GitHub Actions ::error line for every failed check (on by itself when GITHUB_ACTIONS=true).")
+    var github = false
 }

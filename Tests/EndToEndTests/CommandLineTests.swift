@@ -48,6 +48,32 @@ import Testing
         #expect(missing.stderr == ["runner: \(folder.file("nowhere.yaml")): cannot read the scenario file"])
     }
 
+    /// CI must be able to read how a run went even when it stopped at once: an invalid scenario is
+    /// exit 2 and still a JUnit file with one `<error>` and a JSON with the same reason; a report
+    /// path whose folder is missing is exit 2 before anything runs.
+    @Test func reportsAreWrittenForAnInvalidScenarioAndTheirPathsCheckedFirst() throws {
+        defer { folder.remove() }
+        let path = try scenario("typo.yaml", "transfer:\n  file: files/sample.txt\n  protocol: tcpp\n")
+        let junit = folder.file("out.xml")
+        let json = folder.file("out.json")
+        let child = try ChildProcess(arguments: [BuiltProducts.path("runner"), path, "--junit", junit, "--json", json, "--github",
+                                                 "--work-dir", folder.file("work")])
+        #expect(child.wait(until: Date().addingTimeInterval(60)) == .exited(2))
+        let reason = "\(path):3:13: 'protocol' must be one of tcp, udp, rudp, not 'tcpp'"
+        let stdout = child.output.snapshot.filter { $0.stream == .stdout }.map(\.text)
+        #expect(stdout.contains { $0.hasPrefix("::error file=") && $0.hasSuffix(",line=3,title=runner::\(reason)") })
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("<error message=\"\(JUnitReport.escapeForTests(reason))\""))
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect(object?["error"] as? String == reason)
+
+        let nowhere = folder.file("no/such/folder/out.xml")
+        let early = try ChildProcess(arguments: [BuiltProducts.path("runner"), path, "--junit", nowhere, "--work-dir", folder.file("work")])
+        #expect(early.wait(until: Date().addingTimeInterval(60)) == .exited(2))
+        #expect(early.output.snapshot.filter { $0.stream == .stderr }.map(\.text)
+            == ["runner: --junit \(nowhere): folder \(folder.file("no/such/folder")) does not exist"])
+    }
+
     @Test func deeplyNestedYAMLIsExitTwoNotACrash() throws {
         defer { folder.remove() }
         let nested = String(repeating: "{a: ", count: 10_000) + "1" + String(repeating: "}", count: 10_000)

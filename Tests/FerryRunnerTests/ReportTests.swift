@@ -43,6 +43,10 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         sampleResult(name: "c", scenario: "two.yaml", passed: true),
     ]
 
+    private let run = RunInfo(
+        startedAt: Date(timeIntervalSince1970: 1_795_000_000), hostname: "lab-7", workingDirectory: "/work/course",
+        arguments: ["runner", "scenarios/one.yaml", "--junit", "out dir/j.xml"])
+
     @Test func junitIsWellFormedWithTheRightCounts() throws {
         let xml = JUnitReport.render(results)
         let parser = XMLParser(data: Data(xml.utf8))
@@ -53,7 +57,8 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(counter.counts["testsuite"] == 2)
         #expect(counter.counts["testcase"] == 3)
         #expect(counter.counts["failure"] == 1)
-        #expect(counter.counts["system-out"] == 3)
+        // Output only for the failed case.
+        #expect(counter.counts["system-out"] == 1)
         let suites = counter.attributes["testsuite"] ?? []
         #expect(suites.map { $0["tests"] } == ["2", "1"])
         #expect(suites.map { $0["failures"] } == ["1", "0"])
@@ -62,15 +67,73 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(counter.text.contains("I am ready <ok>"))
     }
 
+    /// CI tools place a case by classname, file and line, and a suite by time and host.
+    @Test func junitNamesThePlaceOfEachCase() throws {
+        var cases = results
+        cases[0].scenario = "/work/course/scenarios/one.yaml"
+        cases[0].line = 3
+        let counter = ElementCounter()
+        let parser = XMLParser(data: Data(JUnitReport.render(cases, run: run).utf8))
+        parser.delegate = counter
+        #expect(parser.parse())
+        let first = try #require(counter.attributes["testcase"]?.first)
+        #expect(first["classname"] == "scenarios/one.yaml")
+        #expect(first["file"] == "scenarios/one.yaml")
+        #expect(first["line"] == "3")
+        let suite = try #require(counter.attributes["testsuite"]?.first)
+        #expect(suite["hostname"] == "lab-7")
+        #expect(suite["timestamp"]?.hasSuffix("Z") == true && suite["timestamp"]?.count == 20)
+    }
+
+    /// A run that stopped before judging (exit 2 or 3) is still one readable test case with an error.
+    @Test func aRunThatStoppedIsOneErrorInEveryReport() throws {
+        var stopped = run
+        stopped.error = "scenarios/one.yaml:4:9: 'protocol' must be one of tcp, udp, rudp, not 'tcpp'"
+        stopped.errorFile = "scenarios/one.yaml"
+        stopped.errorLine = 4
+        let counter = ElementCounter()
+        let parser = XMLParser(data: Data(JUnitReport.render([], run: stopped).utf8))
+        parser.delegate = counter
+        #expect(parser.parse())
+        #expect(counter.counts["testcase"] == 1)
+        #expect(counter.attributes["error"]?.first?["message"] == stopped.error)
+        #expect(counter.attributes["testcase"]?.first?["line"] == "4")
+        #expect(counter.attributes["testsuites"]?.first?["errors"] == "1")
+        let object = try #require(JSONSerialization.jsonObject(with: try JSONReport.render([], run: stopped)) as? [String: Any])
+        #expect(object["error"] as? String == stopped.error)
+        #expect((object["cases"] as? [Any])?.isEmpty == true)
+        #expect(GitHubAnnotations.lines([], run: stopped)
+            == ["::error file=scenarios/one.yaml,line=4,title=runner::scenarios/one.yaml:4:9: 'protocol' must be one of tcp, udp, rudp, not 'tcpp'"])
+    }
+
+    @Test func githubAnnotationsNameEachFailedCheck() {
+        var cases = results
+        cases[1].scenario = "/work/course/scenarios/one.yaml"
+        cases[1].line = 2
+        #expect(GitHubAnnotations.lines(cases, run: run) == [
+            "::error file=scenarios/one.yaml,line=2,title=b[tcp%2C4096]%3A server_messages::missing line for transfer 2: \"I am <done>\" & more",
+        ])
+        #expect(GitHubAnnotations.data("50%\nmore") == "50%25%0Amore")
+    }
+
     @Test func jsonHasTheDocumentedKeys() throws {
         let data = try JSONReport.render(results)
         let object = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let cases = try #require(object["cases"] as? [[String: Any]])
         #expect(cases.count == 3)
         let first = cases[0]
-        for key in ["name", "scenario", "protocol", "buffer_size", "passed", "checks", "repetitions", "incorrect", "server", "client", "verified"] {
+        for key in ["name", "scenario", "protocol", "buffer_size", "passed", "checks", "repetitions", "incorrect", "server", "client", "verified",
+                    "line", "started_at"] {
             #expect(first[key] != nil, "missing \(key)")
         }
+        // Keys that do not apply are there, as null.
+        for key in ["loss_percent", "impairment", "datagrams_lost", "submission"] { #expect(first[key] is NSNull, "\(key) not null") }
+        #expect(object["schema_version"] as? Int == 1)
+        #expect(object["error"] is NSNull)
+        let summary = try #require(object["summary"] as? [String: Any])
+        #expect(summary["passed"] as? Int == 2 && summary["failed"] as? Int == 1)
+        #expect(summary["ferry_version"] as? String == FerryVersion.string)
+        for key in ["duration_s", "started_at", "hostname", "command_line"] { #expect(summary[key] != nil, "missing summary.\(key)") }
         let server = try #require(first["server"] as? [String: Any])
         for key in ["average_ms", "min_ms", "median_ms", "p90_ms", "p99_ms", "max_ms"] { #expect(server[key] != nil, "missing \(key)") }
         let verified = try #require(cases[1]["verified"] as? [String: Any])
@@ -95,6 +158,11 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("case"))
         #expect(lines[2].contains("1/3") && lines[2].contains("33.33%"))
+    }
+
+    @Test func runMetadataQuotesTheCommandLine() {
+        #expect(run.commandLine == "runner scenarios/one.yaml --junit 'out dir/j.xml'")
+        #expect(HTMLReport.render(results, run: run).contains("lab-7"))
     }
 
     @Test func htmlHasAChartPerSide() {

@@ -4,7 +4,7 @@ import Foundation
 /// The `--html` report: a table of cases and, per case, a bar chart of the client's and the
 /// server's per-transfer times (inline SVG, no scripts, opens anywhere).
 public enum HTMLReport {
-    public static func render(_ results: [CaseResult]) -> String {
+    public static func render(_ results: [CaseResult], run: RunInfo = RunInfo()) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Ferry run</title>
@@ -13,9 +13,10 @@ public enum HTMLReport {
             table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}
             td:first-child,th:first-child{text-align:left}.pass{color:#17803d}.fail{color:#b42318;font-weight:bold}.skip{color:#6b7280}
             td.detail{text-align:left;max-width:60em}pre{margin:.2em 0;white-space:pre-wrap;font-size:85%}
-            figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}
+            p.meta{color:#555}figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}
             </style></head><body>
             <h1>Ferry run</h1>
+            <p class="meta">\(RunInfo.timestamp(run.startedAt)) · Ferry \(FerryVersion.string) · \(JUnitReport.escape(run.hostname)) · <code>\(JUnitReport.escape(run.commandLine))</code></p>
             <table><tr><th>case</th><th>result</th><th>protocol</th><th>link</th><th>buffer</th><th>transfers</th><th>incorrect</th>
             <th>client avg ms</th><th>server avg ms</th><th>datagrams lost</th></tr>
 

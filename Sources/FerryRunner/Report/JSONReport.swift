@@ -1,8 +1,19 @@
 import FerryCore
 import Foundation
 
-/// The `--json` report: `{"cases": [...]}`, one object per case.
+/// The `--json` report, schema version 1:
+/// `{"schema_version": 1, "summary": {...}, "error": null, "cases": [...]}`, one object per case.
+/// Every key is always present (null where it does not apply); times are rounded to the
+/// microsecond (`*_ms` to 3 decimals, `*_s` to 6). See docs/reports.md.
 public enum JSONReport {
+    /// Raised when the document's shape changes in a way a reader must know about.
+    public static let schemaVersion = 1
+
+    /// Milliseconds rounded to the microsecond.
+    static func ms(_ value: Double?) -> Double? { value.map { ($0 * 1000).rounded() / 1000 } }
+    /// Seconds rounded to the microsecond.
+    static func s(_ value: Double) -> Double { (value * 1_000_000).rounded() / 1_000_000 }
+
     struct Side: Encodable {
         var averageMs, minMs, medianMs, p90Ms, p99Ms, maxMs: Double?
         var printedAverageMs: Double?
@@ -15,52 +26,116 @@ public enum JSONReport {
 
         init(times: [Double], printedAverage: Double?) {
             transfers = times.count
-            printedAverageMs = printedAverage
+            printedAverageMs = ms(printedAverage)
             guard !times.isEmpty else { return }
             let summary = TimingSummary(milliseconds: times)
-            averageMs = summary.averageMs
-            minMs = summary.minMs
-            medianMs = summary.medianMs
-            p90Ms = summary.p90Ms
-            p99Ms = summary.p99Ms
-            maxMs = summary.maxMs
+            averageMs = ms(summary.averageMs)
+            minMs = ms(summary.minMs)
+            medianMs = ms(summary.medianMs)
+            p90Ms = ms(summary.p90Ms)
+            p99Ms = ms(summary.p99Ms)
+            maxMs = ms(summary.maxMs)
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            for (key, value) in [(CodingKeys.averageMs, averageMs), (.minMs, minMs), (.medianMs, medianMs), (.p90Ms, p90Ms),
+                                 (.p99Ms, p99Ms), (.maxMs, maxMs), (.printedAverageMs, printedAverageMs)] {
+                try container.encode(value, forKey: key)
+            }
+            try container.encode(transfers, forKey: .transfers)
         }
     }
 
     struct Case: Encodable {
         var name, scenario, scenarioName, `protocol`, isolation, folder: String
-        var bufferSize, repetitions, incorrect: Int
+        var line, bufferSize, repetitions, incorrect: Int
         var passed: Bool
         var durationS: Double
+        var startedAt: String
         var checks: [Check]
         var server, client: Side
         var verified: Verification
         var loss: Double?
         var impairment: String?
         var datagramsLost: Int?
+        var submission: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, scenario, scenarioName = "scenario_name", `protocol`, isolation, folder, bufferSize = "buffer_size"
-            case repetitions, incorrect, passed, durationS = "duration_s", checks, server, client, verified
-            case loss = "loss_percent", impairment, datagramsLost = "datagrams_lost"
+            case name, scenario, scenarioName = "scenario_name", `protocol`, isolation, folder, line, bufferSize = "buffer_size"
+            case repetitions, incorrect, passed, durationS = "duration_s", startedAt = "started_at", checks, server, client, verified
+            case loss = "loss_percent", impairment, datagramsLost = "datagrams_lost", submission
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            for (key, value) in [(CodingKeys.name, name), (.scenario, scenario), (.scenarioName, scenarioName), (.protocol, `protocol`),
+                                 (.isolation, isolation), (.folder, folder), (.startedAt, startedAt)] {
+                try container.encode(value, forKey: key)
+            }
+            for (key, value) in [(CodingKeys.line, line), (.bufferSize, bufferSize), (.repetitions, repetitions), (.incorrect, incorrect)] {
+                try container.encode(value, forKey: key)
+            }
+            try container.encode(passed, forKey: .passed)
+            try container.encode(durationS, forKey: .durationS)
+            try container.encode(checks, forKey: .checks)
+            try container.encode(server, forKey: .server)
+            try container.encode(client, forKey: .client)
+            try container.encode(verified, forKey: .verified)
+            // Keys that do not apply are null, never missing.
+            try container.encode(loss, forKey: .loss)
+            try container.encode(impairment, forKey: .impairment)
+            try container.encode(datagramsLost, forKey: .datagramsLost)
+            try container.encode(submission, forKey: .submission)
         }
     }
 
-    struct Document: Encodable { var cases: [Case] }
+    struct Summary: Encodable {
+        var passed, failed: Int
+        var durationS: Double
+        var ferryVersion, startedAt, hostname, commandLine: String
+
+        enum CodingKeys: String, CodingKey {
+            case passed, failed, durationS = "duration_s", ferryVersion = "ferry_version", startedAt = "started_at", hostname
+            case commandLine = "command_line"
+        }
+    }
+
+    struct Document: Encodable {
+        var schemaVersion: Int
+        var summary: Summary
+        var error: String?
+        var cases: [Case]
+
+        enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version", summary, error, cases }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(schemaVersion, forKey: .schemaVersion)
+            try container.encode(summary, forKey: .summary)
+            try container.encode(error, forKey: .error)
+            try container.encode(cases, forKey: .cases)
+        }
+    }
 
     /// The report as JSON text.
-    public static func render(_ results: [CaseResult]) throws -> Data {
+    public static func render(_ results: [CaseResult], run: RunInfo = RunInfo()) throws -> Data {
         let cases = results.map { result in
             Case(
-                name: result.name, scenario: result.scenario, scenarioName: result.scenarioName, protocol: result.transport,
-                isolation: result.isolation, folder: result.folder, bufferSize: result.bufferSize, repetitions: result.repetitions,
-                incorrect: result.incorrect, passed: result.passed, durationS: result.duration, checks: result.checks,
+                name: result.name, scenario: run.relative(result.scenario), scenarioName: result.scenarioName, protocol: result.transport,
+                isolation: result.isolation, folder: result.folder, line: result.line, bufferSize: result.bufferSize,
+                repetitions: result.repetitions, incorrect: result.incorrect, passed: result.passed, durationS: s(result.duration),
+                startedAt: RunInfo.timestamp(result.startedAt), checks: result.checks,
                 server: Side(times: result.serverTimes, printedAverage: result.serverAverage),
                 client: Side(times: result.clientTimes, printedAverage: result.clientAverage), verified: result.verified,
-                loss: result.loss, impairment: result.impairment, datagramsLost: result.datagramsLost)
+                loss: result.loss, impairment: result.impairment, datagramsLost: result.datagramsLost, submission: result.submission)
         }
+        let summary = Summary(
+            passed: results.filter(\.passed).count, failed: results.filter { !$0.passed }.count,
+            durationS: s(Date().timeIntervalSince(run.startedAt)), ferryVersion: FerryVersion.string,
+            startedAt: RunInfo.timestamp(run.startedAt), hostname: run.hostname, commandLine: run.commandLine)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(Document(cases: cases))
+        return try encoder.encode(Document(schemaVersion: schemaVersion, summary: summary, error: run.error, cases: cases))
     }
 }

@@ -1,22 +1,30 @@
 import FerryCore
 import Foundation
 
-/// The `--junit` report: a `<testsuite>` per scenario file, a `<testcase>` per case, one
-/// `<failure>` listing every failed check, and both sides' output as `<system-out>`.
+/// The `--junit` report: a `<testsuite>` per scenario file (with `timestamp` and `hostname`), a
+/// `<testcase>` per case (`classname` and `file` the scenario's path relative to the current
+/// folder, `line` its `name`), one `<failure>` listing every failed check, and both sides' output
+/// as `<system-out>` for failed cases only. A run that stopped before judging (exit 2 or 3) is
+/// one `<testcase>` holding an `<error>` with the reason.
 public enum JUnitReport {
-    public static func render(_ results: [CaseResult]) -> String {
+    public static func render(_ results: [CaseResult], run: RunInfo = RunInfo()) -> String {
         var files: [String] = []
         for result in results where !files.contains(result.scenario) { files.append(result.scenario) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         let failures = results.filter { !$0.passed }.count
-        xml += "<testsuites name=\"ferry\" tests=\"\(results.count)\" failures=\"\(failures)\" time=\"\(seconds(results.map(\.duration).reduce(0, +)))\">\n"
+        let errors = run.error == nil ? 0 : 1
+        xml += "<testsuites name=\"ferry\" tests=\"\(results.count + errors)\" failures=\"\(failures)\" errors=\"\(errors)\" "
+        xml += "time=\"\(seconds(results.map(\.duration).reduce(0, +)))\">\n"
         for file in files {
             let cases = results.filter { $0.scenario == file }
-            xml += "  <testsuite name=\"\(escape(cases[0].scenarioName))\" file=\"\(escape(file))\" tests=\"\(cases.count)\" "
+            let path = escape(run.relative(file))
+            xml += "  <testsuite name=\"\(escape(cases[0].scenarioName))\" file=\"\(path)\" tests=\"\(cases.count)\" "
             xml += "failures=\"\(cases.filter { !$0.passed }.count)\" errors=\"0\" skipped=\"0\" "
-            xml += "time=\"\(seconds(cases.map(\.duration).reduce(0, +)))\">\n"
+            xml += "time=\"\(seconds(cases.map(\.duration).reduce(0, +)))\" timestamp=\"\(RunInfo.timestamp(cases[0].startedAt))\" "
+            xml += "hostname=\"\(escape(run.hostname))\">\n"
             for result in cases {
-                xml += "    <testcase name=\"\(escape(result.name))\" classname=\"\(escape(file))\" time=\"\(seconds(result.duration))\">\n"
+                xml += "    <testcase name=\"\(escape(result.name))\" classname=\"\(path)\" file=\"\(path)\" line=\"\(result.line)\" "
+                xml += "time=\"\(seconds(result.duration))\">\n"
                 let failures = result.failures
                 if let first = failures.first {
                     let message = failures.count == 1
@@ -25,20 +33,33 @@ public enum JUnitReport {
                     let body = TerminalReport.failureLines(result).map { $0.trimmingPrefix("     ") }.joined(separator: "\n")
                     xml += "      <failure message=\"\(escape(message))\" type=\"\(escape(failures.count == 1 ? first.name : "checks"))\">"
                     xml += "\(escape(body))</failure>\n"
+                    // Output only where it explains a failure: a passing 20,000-transfer case would write megabytes.
+                    let output = TerminalReport.caseLine(result) + "\n"
+                        + result.checks.map { "\(TerminalReport.statusWord($0)) \($0.name): \($0.detail)" }.joined(separator: "\n")
+                        + "\n--- server ---\n" + result.serverLog.map(\.text).joined(separator: "\n")
+                        + "\n--- client ---\n" + result.clientLog.map(\.text).joined(separator: "\n")
+                    xml += "      <system-out>\(escape(output))</system-out>\n"
                 }
-                let output = TerminalReport.caseLine(result) + "\n"
-                    + result.checks.map { "\(TerminalReport.statusWord($0)) \($0.name): \($0.detail)" }.joined(separator: "\n")
-                    + "\n--- server ---\n" + result.serverLog.map(\.text).joined(separator: "\n")
-                    + "\n--- client ---\n" + result.clientLog.map(\.text).joined(separator: "\n")
-                xml += "      <system-out>\(escape(output))</system-out>\n"
                 xml += "    </testcase>\n"
             }
             xml += "  </testsuite>\n"
+        }
+        if let error = run.error {
+            let path = escape(run.errorFile.map(run.relative) ?? "runner")
+            xml += "  <testsuite name=\"runner\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\" "
+            xml += "timestamp=\"\(RunInfo.timestamp(run.startedAt))\" hostname=\"\(escape(run.hostname))\">\n"
+            xml += "    <testcase name=\"runner\" classname=\"\(path)\"\(run.errorFile == nil ? "" : " file=\"\(path)\"")"
+            xml += "\(run.errorLine.map { " line=\"\($0)\"" } ?? "") time=\"0.000\">\n"
+            xml += "      <error message=\"\(escape(error))\" type=\"runner\">\(escape(error))</error>\n"
+            xml += "    </testcase>\n  </testsuite>\n"
         }
         return xml + "</testsuites>\n"
     }
 
     static func seconds(_ value: Double) -> String { Formatting.fixed(value, decimals: 3) }
+
+    /// `escape`, for tests that look for escaped text in a report.
+    public static func escapeForTests(_ text: String) -> String { escape(text) }
 
     /// Escapes text for XML attributes and content, dropping characters XML 1.0 cannot hold.
     static func escape(_ text: String) -> String {

@@ -1,3 +1,4 @@
+import Foundation
 import FerryCore
 import FerryScenario
 
@@ -113,6 +114,10 @@ public struct CaseResult: Sendable {
 
     /// The submission this case judged (`--submissions`), nil otherwise.
     public var submission: String?
+    /// The line of the scenario's `name` (see `Scenario.line`).
+    public var line = 1
+    /// When the case started.
+    public var startedAt = Date()
 
     /// True when no check failed.
     public var passed: Bool { !checks.contains(where: \.failed) }

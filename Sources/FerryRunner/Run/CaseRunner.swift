@@ -152,6 +152,8 @@ public struct CaseRunner: Sendable {
             droppedOutput: facts.droppedOutput, loss: testCase.loss, impairment: testCase.impairmentDescription,
             datagramsLost: scenario.server == nil ? Self.datagramsLost(in: "\(folder)/server.json") : nil)
         result.submission = submission?.name
+        result.line = scenario.line
+        result.startedAt = started
         if result.passed && !options.keep && scenario.server == nil {
             try? FileManager.default.removeItem(atPath: storeFolder)
         }

@@ -13,6 +13,9 @@ public struct RunRequest: Sendable {
     /// Judge every immediate subfolder of this folder with the scenarios (`--submissions`).
     public var submissionsFolder: String?
     public var options: RunOptions
+    /// Print a GitHub Actions `::error` line for every failed check (`--github`, or
+    /// automatically when `GITHUB_ACTIONS=true`).
+    public var github = false
 
     public init(
         files: [String], junitPath: String?, jsonPath: String?, htmlPath: String?, scorePath: String? = nil,
@@ -34,6 +37,26 @@ public struct RunRequest: Sendable {
 /// file; 3 this machine cannot run it (no privileges for namespaces, a missing tool).
 public enum Runner {
     public static func execute(_ request: RunRequest, sink: LineSink) -> Int32 {
+        var run = RunInfo()
+        // Report paths first: a run must not take minutes and then fail to say how it went.
+        if let problem = ReportPaths.problem(request) {
+            sink.diagnostic("runner: \(problem)")
+            return 2
+        }
+        /// Stops before judging: the reason goes to stderr and into every report.
+        func stop(_ error: Error, status: Int32, results: [CaseResult]) -> Int32 {
+            sink.diagnostic(describe(error))
+            // One line: a scenario error's source line and caret stay on stderr.
+            run.error = describe(error).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+            if let error = error as? SourceError {
+                run.errorFile = error.path
+                run.errorLine = error.mark.line
+            }
+            if request.github { GitHubAnnotations.lines(results, run: run).forEach(sink.out) }
+            _ = writeReports(results, request, run: run, sink: sink)
+            sink.flush()
+            return status
+        }
         let scenarios: [Scenario]
         let submissions: [Submission?]
         do {
@@ -43,8 +66,7 @@ public enum Runner {
             } ?? [nil]
             try Submissions.checkPlaceholders(scenarios, judgingSubmissions: request.submissionsFolder != nil)
         } catch {
-            sink.diagnostic(describe(error))
-            return 2
+            return stop(error, status: 2, results: [])
         }
         var results: [CaseResult] = []
         do {
@@ -96,17 +118,18 @@ public enum Runner {
             })
             if let failure { throw failure }
         } catch {
-            sink.diagnostic(describe(error))
-            writeReports(results, request, sink: sink)
-            return (error as? FerryRunError)?.exitStatus ?? 3
+            return stop(error, status: (error as? FerryRunError)?.exitStatus ?? 3, results: results)
         }
         if results.count > 1 && request.options.verbosity > 0 && request.submissionsFolder == nil {
             ComparisonTable.lines(results).forEach(sink.out)
         }
-        writeReports(results, request, sink: sink)
+        if request.github { GitHubAnnotations.lines(results, run: run).forEach(sink.out) }
+        let written = writeReports(results, request, run: run, sink: sink)
         sink.out(TerminalReport.summary(results))
         sink.flush()
-        return results.allSatisfy(\.passed) ? 0 : 1
+        let status: Int32 = results.allSatisfy(\.passed) ? 0 : 1
+        // A report CI cannot read must not pass for a green run.
+        return written || status != 0 ? status : 3
     }
 
     /// Makes the work folder, or says in one line why it cannot.
@@ -188,11 +211,12 @@ public enum Runner {
         }
     }
 
-    static func writeReports(_ results: [CaseResult], _ request: RunRequest, sink: LineSink) {
+    /// Writes every report asked for. - Returns: false when one could not be written (said on stderr).
+    static func writeReports(_ results: [CaseResult], _ request: RunRequest, run: RunInfo, sink: LineSink) -> Bool {
         var outputs: [(String?, () throws -> Data)] = [
-            (request.jsonPath, { try JSONReport.render(results) }),
-            (request.junitPath, { Data(JUnitReport.render(results).utf8) }),
-            (request.htmlPath, { Data(HTMLReport.render(results).utf8) }),
+            (request.jsonPath, { try JSONReport.render(results, run: run) }),
+            (request.junitPath, { Data(JUnitReport.render(results, run: run).utf8) }),
+            (request.htmlPath, { Data(HTMLReport.render(results, run: run).utf8) }),
         ]
         if request.submissionsFolder != nil {
             let work = request.options.workDirectory
@@ -207,13 +231,16 @@ public enum Runner {
         } else {
             outputs.append((request.scorePath, { try ScoreReport.gradescope(results) }))
         }
+        var written = true
         for case let (path?, render) in outputs {
             do {
                 try render().write(to: URL(fileURLWithPath: path), options: .atomic)
             } catch {
                 sink.diagnostic("runner: \(path): cannot write the report: \(error.localizedDescription)")
+                written = false
             }
         }
+        return written
     }
 
     static func describe(_ error: Error) -> String {

@@ -5,6 +5,8 @@ public struct Scenario: Sendable {
     /// The scenario file as the user named it.
     public var path: String
     public var name: String
+    /// The line of its `name` (1 without one): where reports point for its cases.
+    public var line = 1
     public var description: String?
     public var network: NetworkSpec
     public var transfer: TransferSpec

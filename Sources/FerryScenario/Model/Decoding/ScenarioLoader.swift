@@ -36,7 +36,7 @@ struct ScenarioDecoder {
         let name = try fields["name"].map { try reader.string($0, "name") }
             ?? URL(fileURLWithPath: reader.path).deletingPathExtension().lastPathComponent
         let transfer = try self.transfer(fields["transfer"]!)
-        return Scenario(
+        var scenario = Scenario(
             path: reader.path,
             name: name,
             description: try fields["description"].map { try reader.string($0, "description") },
@@ -46,6 +46,8 @@ struct ScenarioDecoder {
             client: try fields["client"].map { try command($0, side: "client") },
             timeouts: try timeouts(fields["timeouts"]),
             expect: try expectations(fields["expect"]))
+        scenario.line = fields["name"]?.mark.line ?? 1
+        return scenario
     }
 
     func transport(_ node: YAMLNode) throws -> TransportProtocol {
