@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "FerryCLI", dependencies: ["FerryCore", argumentParser]),
         .executableTarget(name: "server", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
         .executableTarget(name: "client", dependencies: ["FerryCore", "FerryCLI", argumentParser]),
-        .executableTarget(name: "runner", dependencies: ["FerryCore", "FerryRunner", "FerryCLI", argumentParser]),
+        .executableTarget(name: "runner", dependencies: ["FerryCore", "FerryScenario", "FerryRunner", "FerryCLI", argumentParser]),
         /// The benchmark beside the anchors (`make bench`) and its test data (`PatternFile`).
         .target(name: "FerryBench", dependencies: ["FerryCore", "FerryRunner"]),
         .executableTarget(name: "bench", dependencies: ["FerryBench", "FerryCore", "FerryCLI", argumentParser]),

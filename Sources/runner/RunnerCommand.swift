@@ -2,6 +2,7 @@ import ArgumentParser
 import FerryCLI
 import FerryCore
 import FerryRunner
+import FerryScenario
 import Foundation
 import Glibc
 
@@ -57,6 +58,11 @@ struct RunnerCommand: ParsableCommand {
     @Flag(name: .customLong("fail-fast"), help: "Start no further case after the first that fails.")
     var failFast = false
 
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override a scenario value by its dotted path (VALUE is YAML), validated like the file; repeatable.",
+        valueName: "key=value"))
+    var set: [String] = []
+
     func validate() throws {
         guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose exclude each other") }
         guard !files.isEmpty else { throw ValidationError("name at least one scenario file") }
@@ -75,9 +81,17 @@ struct RunnerCommand: ParsableCommand {
             NamespaceRegistry.shared.removeAll()
             Glibc.exit(128 + signal)
         }
-        let options = RunOptions(
+        let overrides: [ScenarioOverride]
+        do {
+            overrides = try set.map(ScenarioOverride.init)
+        } catch {
+            StandardStreams().diagnostic("runner: \(error)")
+            throw ExitCode(2)
+        }
+        var options = RunOptions(
             workDirectory: workDir ?? Self.freshWorkDirectory(), keep: keep, binaries: ProcessSetup.binaryFolder(),
             verbosity: quiet ? 0 : verbose ? 2 : 1, jobs: jobs, judgeTimes: judgeTimes, filter: filter, failFast: failFast)
+        options.overrides = overrides
         if list {
             throw ExitCode(Runner.list(files, options: options, sink: StandardStreams()))
         }

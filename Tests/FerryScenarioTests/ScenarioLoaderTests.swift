@@ -21,6 +21,35 @@ import Testing
         scenarioErrorHeadline(text, in: folder)?.replacingOccurrences(of: folder.path + "/", with: "")
     }
 
+    /// `runner --set KEY=VALUE`: a value replaced or added by its dotted path, validated like the
+    /// file, with errors that point at the override.
+    @Test func overridesReplaceAndAddValuesAndAreValidated() throws {
+        let text = "name: demo\ntransfer:\n  file: files/sample.txt\n  repetitions: 100\n"
+        let path = folder.file("x.yaml")
+        func decode(_ overrides: String...) throws -> Scenario {
+            try ScenarioLoader.decode(text, path: path, overrides: overrides.map(ScenarioOverride.init))
+        }
+        let scenario = try decode("transfer.repetitions=10", "transfer.protocol=[tcp, udp]", "network.impair.loss=[0%, 5%]")
+        #expect(scenario.transfer.repetitions == 10)
+        #expect(scenario.cases.map(\.name) == ["demo[tcp,1048576,loss 0%]", "demo[tcp,1048576,loss 5%]", "demo[udp,1400,loss 0%]", "demo[udp,1400,loss 5%]"])
+        func headline(_ overrides: String...) -> String? {
+            do {
+                _ = try ScenarioLoader.decode(text, path: path, overrides: overrides.map(ScenarioOverride.init))
+                return nil
+            } catch let error as SourceError {
+                return error.description.split(separator: "\n").first.map(String.init)
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(headline("transfer.repetitions=ten") == "--set transfer.repetitions=ten:1:1: 'repetitions' must be a whole number, not 'ten'")
+        #expect(headline("transfer.repetitons=3") == "--set transfer.repetitons=3:1:1: unknown key 'repetitons' in 'transfer' (did you mean 'repetitions'?)")
+        #expect(headline("name.x=1") == "--set name.x=1:1:1: 'x' cannot be set: its parent is a scalar, not a mapping")
+        #expect(headline("transfer.repetitions=[1") == "--set transfer.repetitions=[1:2:1: did not find expected ',' or ']' while parsing a flow sequence")
+        #expect(headline("transfer.repetitions") == "--set transfer.repetitions: expected KEY=VALUE, such as transfer.repetitions=10")
+        #expect(headline("transfer..port=1") == "--set transfer..port=1: a key of the path is empty; write keys separated by dots, such as transfer.repetitions")
+    }
+
     @Test func fullScenarioDecodes() throws {
         defer { folder.remove() }
         let scenario = try load("""

@@ -1,3 +1,4 @@
+import FerryScenario
 import Foundation
 import Glibc
 
@@ -19,6 +20,8 @@ public struct RunOptions: Sendable {
     public var filter: String?
     /// Start no further case after the first that fails.
     public var failFast: Bool
+    /// `--set KEY=VALUE` overrides, applied to every scenario file and validated with it.
+    public var overrides: [ScenarioOverride] = []
 
     /// `workDirectory` is made absolute, since the children run in other folders.
     public init(

@@ -60,7 +60,7 @@ public enum Runner {
         let scenarios: [Scenario]
         let submissions: [Submission?]
         do {
-            scenarios = try loadAll(request.files)
+            scenarios = try loadAll(request.files, overrides: request.options.overrides)
             submissions = try request.submissionsFolder.map {
                 try Submissions.list(in: $0, notHolding: request.options.workDirectory, note: { sink.out($0) })
             } ?? [nil]
@@ -166,7 +166,7 @@ public enum Runner {
     public static func list(_ files: [String], options: RunOptions, sink: LineSink) -> Int32 {
         let scenarios: [Scenario]
         do {
-            scenarios = try loadAll(files)
+            scenarios = try loadAll(files, overrides: options.overrides)
         } catch {
             sink.diagnostic(describe(error))
             return 2
@@ -182,10 +182,10 @@ public enum Runner {
         return 0
     }
 
-    static func loadAll(_ files: [String]) throws -> [Scenario] {
+    static func loadAll(_ files: [String], overrides: [ScenarioOverride] = []) throws -> [Scenario] {
         try files.map { path in
             do {
-                return try ScenarioLoader.load(path: path)
+                return try ScenarioLoader.load(path: path, overrides: overrides)
             } catch let error as FerryError {
                 throw FerryRunError.invalidScenario(error.message)
             }

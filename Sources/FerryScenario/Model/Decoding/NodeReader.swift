@@ -6,8 +6,14 @@ struct NodeReader {
     let path: String
     let text: String
 
+    /// The texts of `--set` overrides, by their origin (`--set transfer.repetitions=abc`).
+    var overrideTexts: [String: String] = [:]
+
     func error(_ message: String, at mark: Mark) -> SourceError {
-        SourceError(path: path, mark: mark, message: message, in: text)
+        if let origin = mark.origin {
+            return SourceError(path: origin, mark: Mark(line: mark.line, column: mark.column), message: message, in: overrideTexts[origin] ?? "")
+        }
+        return SourceError(path: path, mark: mark, message: message, in: text)
     }
 
     /// The entries of a mapping, checked against `allowed` keys and `required` ones.

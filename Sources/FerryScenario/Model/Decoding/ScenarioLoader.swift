@@ -5,20 +5,23 @@ import Foundation
 public enum ScenarioLoader {
     /// Loads the scenario at `path`.
     /// - Throws: `SourceError` for a YAML or validation error, `FerryError` when the file cannot be read.
-    public static func load(path: String) throws -> Scenario {
+    public static func load(path: String, overrides: [ScenarioOverride] = []) throws -> Scenario {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FerryError("\(path): cannot read the scenario file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw FerryError("\(path): the scenario file is not UTF-8 text")
         }
-        return try decode(text, path: path)
+        return try decode(text, path: path, overrides: overrides)
     }
 
-    /// Decodes scenario text; relative paths in it are taken from the folder of `path`.
-    public static func decode(_ text: String, path: String) throws -> Scenario {
-        let root = try YAMLDocument.parse(text, path: path)
-        let reader = NodeReader(path: path, text: text)
+    /// Decodes scenario text with `overrides` applied, validated like the file; relative paths in
+    /// it are taken from the folder of `path`.
+    public static func decode(_ text: String, path: String, overrides: [ScenarioOverride] = []) throws -> Scenario {
+        var root = try YAMLDocument.parse(text, path: path)
+        for override in overrides { try override.apply(to: &root) }
+        var reader = NodeReader(path: path, text: text)
+        for override in overrides { reader.overrideTexts[override.label] = override.valueText }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         return try ScenarioDecoder(reader: reader, folder: folder).scenario(root)
     }
