@@ -58,6 +58,9 @@ struct RunnerCommand: ParsableCommand {
     @Flag(name: .customLong("fail-fast"), help: "Start no further case after the first that fails.")
     var failFast = false
 
+    @Flag(name: .customLong("dry-run"), help: "Validate, then print each case's hosts, addresses and both commands with placeholders filled; run nothing.")
+    var dryRun = false
+
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "Override a scenario value by its dotted path (VALUE is YAML), validated like the file; repeatable.",
         valueName: "key=value"))
@@ -99,6 +102,7 @@ struct RunnerCommand: ParsableCommand {
             files: files, junitPath: reports.junit, jsonPath: reports.json, htmlPath: reports.html, scorePath: score,
             submissionsFolder: submissions, options: options)
         request.github = reports.github || ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"
+        request.dryRun = dryRun
         let status = Runner.execute(request, sink: StandardStreams())
         SignalWatcher.yieldToInterruption()
         NamespaceRegistry.shared.removeAll()

@@ -190,3 +190,30 @@ import Testing
         #expect(unmatched.output.snapshot.filter { $0.stream == .stderr }.map(\.text) == ["runner: --filter nothing*: no case matches"])
     }
 }
+
+/// `runner --dry-run`: validated, planned and printed; nothing made, nothing started.
+@Suite(.enabled(if: TestHosts.available, Comment(rawValue: TestHosts.skipComment)))
+struct DryRunTests {
+    @Test func aDryRunPrintsHostsAndFilledCommandsAndMakesNothing() throws {
+        let folder = try TemporaryDirectory("ferry-dry")
+        defer { folder.remove() }
+        try folder.copySample()
+        let path = try folder.write("s.yaml", bytes: Array("""
+            name: dry
+            network: {isolation: namespaces, server_ip: 10.77.0.2}
+            transfer: {file: files/sample.txt, port: 6200, repetitions: 7}
+            client: {command: [python3, client.py, "{server_ip}", "{port}", "{file}"]}
+            """.utf8))
+        let work = folder.file("work")
+        let child = try ChildProcess(arguments: [BuiltProducts.path("runner"), path, "--dry-run", "--set", "transfer.repetitions=9",
+                                                 "--work-dir", work])
+        #expect(child.wait(until: Date().addingTimeInterval(60)) == .exited(0))
+        let lines = child.output.snapshot.filter { $0.stream == .stdout }.map(\.text)
+        #expect(lines.first == "\(path): dry  (namespaces: server 10.77.0.2, client 10.99.0.1)")
+        #expect(lines.contains { $0.hasPrefix("  server: ") && $0.contains("--ip 10.77.0.2 --port 6200") && $0.contains("--count 9") })
+        #expect(lines.contains("  client: python3 client.py 10.77.0.2 6200 sample.txt"), "\(child.output.snapshot.map(\.text))")
+        #expect(lines.allSatisfy { !$0.contains("{") })
+        // Nothing made: no work folder, no namespace.
+        #expect(!FileManager.default.fileExists(atPath: work))
+    }
+}

@@ -50,7 +50,10 @@ public struct RunInfo: Sendable {
     }
 
     /// The command line as one shell-readable string.
-    public var commandLine: String {
+    public var commandLine: String { Self.shellWords(arguments) }
+
+    /// `arguments` as one line a shell reads back the same: words quoted where needed.
+    public static func shellWords(_ arguments: [String]) -> String {
         arguments.map { argument in
             argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) } && !argument.isEmpty
                 ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"

@@ -24,21 +24,15 @@ public final class CaseHosts {
         self.mode = mode
         serverHostname = network.serverHostname
         clientHostname = network.clientHostname
-        let server = network.serverIP.flatMap { $0 == "auto" ? nil : $0 } ?? "10.99.0.2"
+        let (server, client) = try Self.addresses(mode, network)
         switch mode {
         case .namespaces:
-            let client = network.clientIP ?? (server.contains(":") ? "fd00:99::1" : "10.99.0.1")
             pair = try NamespacePair(serverAddress: server, clientAddress: client)
         case .sameHost:
             pair = try NamespacePair(sharedAddress: server)
         case .host:
-            let requested = network.serverIP ?? "auto"
-            do {
-                serverIP = try AddressPolicy.resolve(requested, port: 0, allowLoopback: false).host
-            } catch {
-                throw FerryRunError.environment("host isolation: server_ip \(requested): \(error)")
-            }
-            clientIP = serverIP
+            serverIP = server
+            clientIP = client
             pair = nil
             return
         }
@@ -53,6 +47,28 @@ public final class CaseHosts {
             } catch {
                 pair!.remove()
                 throw error
+            }
+        }
+    }
+
+    /// The server's and the client's addresses in `mode`, without making anything: the
+    /// scenario's, else 10.99.0.2 and 10.99.0.1 (fd00:99::1 beside an IPv6 server) between two
+    /// namespaces, one address in `same_host`, and this machine's own in `host`.
+    /// - Throws: in host mode, when `server_ip` names no address of this machine.
+    public static func addresses(_ mode: Mode, _ network: NetworkSpec) throws -> (server: String, client: String) {
+        let server = network.serverIP.flatMap { $0 == "auto" ? nil : $0 } ?? "10.99.0.2"
+        switch mode {
+        case .namespaces:
+            return (server, network.clientIP ?? (server.contains(":") ? "fd00:99::1" : "10.99.0.1"))
+        case .sameHost:
+            return (server, server)
+        case .host:
+            let requested = network.serverIP ?? "auto"
+            do {
+                let resolved = try AddressPolicy.resolve(requested, port: 0, allowLoopback: false).host
+                return (resolved, resolved)
+            } catch {
+                throw FerryRunError.environment("host isolation: server_ip \(requested): \(error)")
             }
         }
     }

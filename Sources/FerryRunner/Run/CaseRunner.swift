@@ -74,8 +74,7 @@ public struct CaseRunner: Sendable {
         var serverSide = scenario.server.map { SideWorkspace(side: .server, spec: $0, caseFolder: folder) }
         var clientSide = scenario.client.map { SideWorkspace(side: .client, spec: $0, caseFolder: folder) }
         let serverFolder = serverSide?.folder ?? folder
-        let storeSpec = scenario.server == nil ? StoreSpec.folder("\(folder)/received") : (scenario.server?.store ?? .folder("received"))
-        let storeFolder = Self.resolve(Placeholders.expand(storeSpec.folder, with: values), in: serverFolder)
+        let (storeSpec, storeFolder) = store(values: values, serverFolder: serverFolder)
         values["store"] = storeFolder
         let serverEnvironment = Self.environment(scenario.server)
         let clientEnvironment = Self.environment(scenario.client)
@@ -93,8 +92,7 @@ public struct CaseRunner: Sendable {
             wrap: hosts.onServer, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.serverNamespace) } }))
         prepare(&clientSide, scenario.client, store: nil, environment: clientEnvironment, host: BuildHost(
             wrap: hosts.onClient, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.clientNamespace) } }))
-        let serverCommand = (scenario.server?.command ?? ownServerCommand(folder: folder)).map { Placeholders.expand($0, with: values) }
-        let clientCommand = (scenario.client?.command ?? ownClientCommand(folder: folder)).map { Placeholders.expand($0, with: values) }
+        let (serverCommand, clientCommand) = commands(values: values)
 
         var verifier = CopyVerifier(location: CopyLocation(
             folder: storeFolder, namePattern: storeSpec.namePattern, counterBase: testCase.expectations.match.counterBase,
@@ -297,6 +295,40 @@ public struct CaseRunner: Sendable {
             values["submission_name"] = submission.name
         }
         return values
+    }
+
+    /// Where the server stores its copies, and how the copies are named.
+    private func store(values: [String: String], serverFolder: String) -> (StoreSpec, String) {
+        let spec = scenario.server == nil ? StoreSpec.folder("\(folder)/received") : (scenario.server?.store ?? .folder("received"))
+        return (spec, Self.resolve(Placeholders.expand(spec.folder, with: values), in: serverFolder))
+    }
+
+    /// Both sides' commands with every placeholder filled, before they are wrapped for their hosts.
+    private func commands(values: [String: String]) -> (server: [String], client: [String]) {
+        ((scenario.server?.command ?? ownServerCommand(folder: folder)).map { Placeholders.expand($0, with: values) },
+         (scenario.client?.command ?? ownClientCommand(folder: folder)).map { Placeholders.expand($0, with: values) })
+    }
+
+    /// What `run` would do, made and run nothing: `runner --dry-run`.
+    public struct Plan: Sendable {
+        public var serverIP, clientIP: String
+        public var serverCommand, clientCommand: [String]
+        public var serverFolder, clientFolder, storeFolder: String
+    }
+
+    /// The case's plan: addresses, both commands with placeholders filled, folders.
+    /// - Throws: in host mode, when `server_ip` names no address of this machine.
+    public func plan() throws -> Plan {
+        var values = baseValues()
+        let (server, client) = try CaseHosts.addresses(mode, scenario.network)
+        values["server_ip"] = server
+        values["client_ip"] = client
+        let serverFolder = scenario.server.map { SideWorkspace(side: .server, spec: $0, caseFolder: folder).folder } ?? folder
+        let clientFolder = scenario.client.map { SideWorkspace(side: .client, spec: $0, caseFolder: folder).folder } ?? folder
+        values["store"] = store(values: values, serverFolder: serverFolder).1
+        let (serverCommand, clientCommand) = commands(values: values)
+        return Plan(serverIP: server, clientIP: client, serverCommand: serverCommand, clientCommand: clientCommand,
+                    serverFolder: serverFolder, clientFolder: clientFolder, storeFolder: values["store"]!)
     }
 
     private func ownServerCommand(folder: String) -> [String] {

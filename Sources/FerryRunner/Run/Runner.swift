@@ -16,6 +16,9 @@ public struct RunRequest: Sendable {
     /// Print a GitHub Actions `::error` line for every failed check (`--github`, or
     /// automatically when `GITHUB_ACTIONS=true`).
     public var github = false
+    /// Validate and print what each case would run (hosts, addresses, both commands), run nothing
+    /// (`--dry-run`).
+    public var dryRun = false
 
     public init(
         files: [String], junitPath: String?, jsonPath: String?, htmlPath: String?, scorePath: String? = nil,
@@ -76,6 +79,20 @@ public enum Runner {
             for (scenario, (mode, _)) in zip(scenarios, modes) where mode == .host {
                 try checkHostIsolation(scenario, jobs: request.options.jobs)
             }
+            let runners = submissions.flatMap { submission in
+                zip(scenarios, modes).flatMap { scenario, mode in
+                    scenario.cases.filter { request.options.selects($0.name) }
+                        .map { CaseRunner(testCase: $0, mode: mode.0, options: request.options, submission: submission) }
+                }
+            }
+            if runners.isEmpty, let filter = request.options.filter {
+                throw FerryRunError.invalidScenario("--filter \(filter): no case matches")
+            }
+            if request.dryRun {
+                for runner in runners { try DryRun.lines(runner).forEach(sink.out) }
+                sink.flush()
+                return 0
+            }
             try makeWorkFolder(request.options.workDirectory)
             let lock = try WorkFolderLock(request.options.workDirectory)
             defer { lock.release() }
@@ -87,15 +104,6 @@ public enum Runner {
                 }
             }
             sink.flush()
-            let runners = submissions.flatMap { submission in
-                zip(scenarios, modes).flatMap { scenario, mode in
-                    scenario.cases.filter { request.options.selects($0.name) }
-                        .map { CaseRunner(testCase: $0, mode: mode.0, options: request.options, submission: submission) }
-                }
-            }
-            if runners.isEmpty, let filter = request.options.filter {
-                throw FerryRunError.invalidScenario("--filter \(filter): no case matches")
-            }
             var failure: Error?
             OrderedPool.run(count: runners.count, width: request.options.jobs, lockstep: request.options.failFast, work: { index in
                 Result { try runners[index].run() }
