@@ -82,6 +82,8 @@ struct RunnerCommand: ParsableCommand {
             _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             ProcessRegistry.shared.stopAll()
             NamespaceRegistry.shared.removeAll()
+            // CI still gets the reports of the cases that finished.
+            InterruptedRun.shared.writeReports(because: "interrupted by \(name)")
             Glibc.exit(128 + signal)
         }
         let overrides: [ScenarioOverride]

@@ -144,7 +144,10 @@ extension NamespaceSuites {
             let before = ProcessTable.namespaces()
             defer { ProcessTable.removeLeftovers(namespacesBefore: before, marker: marker) }
             let path = try hangingScenario(caseLimit: "2m")
-            let child = try ChildProcess(arguments: [BuiltProducts.path("runner"), path, "--work-dir", folder.file("work")],
+            let junit = folder.file("interrupted.xml")
+            let json = folder.file("interrupted.json")
+            let child = try ChildProcess(arguments: [BuiltProducts.path("runner"), path, "--work-dir", folder.file("work"),
+                                                     "--junit", junit, "--json", json],
                                          workingDirectory: folder.path)
             defer { child.stop() }
             #expect(ProcessTable.eventually(30) { ProcessTable.pids(containing: marker).count >= 2 }, "the hanging pair never started")
@@ -153,6 +156,10 @@ extension NamespaceSuites {
             let end = child.wait(until: Date().addingTimeInterval(30))
             #expect(end == .exited(130))
             #expect(child.output.snapshot.contains { $0.text == "runner: interrupted by SIGINT: stopping children and removing namespaces" })
+            // The reports are written, the interruption as their error (no case had finished).
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+            #expect(report?["error"] as? String == "interrupted by SIGINT")
+            #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<error message=\"interrupted by SIGINT\""))
             #expect(ProcessTable.eventually { ProcessTable.pids(containing: marker).isEmpty })
             #expect(ProcessTable.namespaces().subtracting(before).isEmpty)
         }

@@ -93,6 +93,7 @@ public enum Runner {
                 sink.flush()
                 return 0
             }
+            InterruptedRun.shared.begin(request, run)
             try makeWorkFolder(request.options.workDirectory)
             let lock = try WorkFolderLock(request.options.workDirectory)
             defer { lock.release() }
@@ -111,6 +112,7 @@ public enum Runner {
                 switch outcome {
                 case .success(let result):
                     results.append(result)
+                    InterruptedRun.shared.finished(result)
                     report(result, verbosity: request.options.verbosity, sink: sink)
                     if let submission = runners[index].submission, index + 1 == runners.count || runners[index + 1].submission != submission {
                         let folder = URL(fileURLWithPath: runners[index].folder).deletingLastPathComponent().path
