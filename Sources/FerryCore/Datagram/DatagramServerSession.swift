@@ -141,8 +141,6 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
         unlistedRefusals > 0 ? "server: \(unlistedRefusals) more refused start datagrams (repeats included), not listed" : nil
     }
     private var refusedKeys: Set<String> = []
-    /// Datagrams that belonged to no transfer in progress (late, stray or forged).
-    public private(set) var ignored = 0
     /// Verdicts of finished and refused transfers; only the latest `rememberedVerdicts` are kept.
     private var verdicts: [Key: DatagramVerdict] = [:]
     private var verdictOrder: [Key] = []
@@ -181,37 +179,34 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
     public mutating func receive(
         _ bytes: UnsafeRawBufferPointer, from sender: Peer, at now: UInt64, _ perform: (Action) -> Void
     ) {
-        if let deadline, now >= deadline {
-            switch phase {
-            case .receiving:
-                pending = (Array(bytes), sender)
-                finish(perform)
-                return
-            case .lingering:
-                phase = .over
-                return
-            case .waiting, .concluding, .over: break
-            }
+        if keepDeadline(at: now, perform) {
+            if phase == .concluding { pending = (Array(bytes), sender) }
+            return
         }
         switch phase {
         case .waiting: receiveBetweenTransfers(bytes, from: sender, at: now, perform)
         case .receiving: receiveDuringTransfer(bytes, from: sender, at: now, perform)
         case .lingering:
             lastHeard = now
-            if !answerFinished(bytes, from: sender, perform) { ignored += 1 }
-        case .concluding, .over:
-            ignored += 1
+            _ = answerFinished(bytes, from: sender, perform)
+        case .concluding, .over: break
         }
     }
 
     /// The time came (see `deadline`): a transfer whose sender went quiet ends; lingering stops.
     public mutating func expire(at now: UInt64, _ perform: (Action) -> Void) {
-        guard let deadline, now >= deadline else { return }
+        _ = keepDeadline(at: now, perform)
+    }
+
+    /// Ends what a passed deadline ends. - Returns: true when it ended something.
+    private mutating func keepDeadline(at now: UInt64, _ perform: (Action) -> Void) -> Bool {
+        guard let deadline, now >= deadline else { return false }
         switch phase {
         case .receiving: finish(perform)
         case .lingering: phase = .over
-        case .waiting, .concluding, .over: break
+        case .waiting, .concluding, .over: return false
         }
+        return true
     }
 
     /// Nothing more is queued and the caller is about to sleep: rudp acknowledges what arrived
@@ -252,22 +247,15 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
     private mutating func receiveBetweenTransfers(
         _ bytes: UnsafeRawBufferPointer, from sender: Peer, at now: UInt64, _ perform: (Action) -> Void
     ) {
-        if answerFinished(bytes, from: sender, perform) {
-            ignored += 1
-            return
-        }
+        if answerFinished(bytes, from: sender, perform) { return }
         guard let datagram = Datagram.decode(bytes) else {
             if let (transfer, refusal) = Datagram.refusedStart(bytes) {
                 refuse(transfer, name: rules.fallbackName, refusal, from: sender, perform)
-            } else {
-                ignored += 1
             }
             return
         }
-        guard case .start(let transfer, let size, let segments, let payloadSize, let name) = datagram else {
-            ignored += 1
-            return
-        }
+        // Anything but a `start` between transfers is late, stray or forged.
+        guard case .start(let transfer, let size, let segments, let payloadSize, let name) = datagram else { return }
         if let refusal = check(size: size, segments: segments, payloadSize: payloadSize) {
             refuse(transfer, name: name, refusal, from: sender, perform)
             return
@@ -314,21 +302,13 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
             receiveSegment(header, bytes, perform)
             return
         }
-        if answerFinished(bytes, from: sender, perform) {
-            ignored += 1
-            return
-        }
-        guard let datagram = Datagram.decode(bytes) else {
-            ignored += 1
-            return
-        }
+        guard !answerFinished(bytes, from: sender, perform), let datagram = Datagram.decode(bytes) else { return }
         guard sender == peer else {
             // The transfer belongs to its sender's address and port: anyone else's `start` waits.
             if case .start(let theirs, _, _, _, let name) = datagram {
                 perform(.send(.verdict(Self.refusal(theirs, .busy)), to: sender, times: 1))
                 report(RefusedStart(peer: sender.description, name: name, refusal: .busy), transfer: theirs, perform)
             }
-            ignored += 1
             return
         }
         current!.lastHeard = now
@@ -347,7 +327,7 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
             pending = (Array(bytes), sender)
             finish(perform)
         default:
-            ignored += 1
+            break
         }
     }
 
@@ -393,7 +373,7 @@ public struct DatagramServerSession<Peer: Hashable & CustomStringConvertible> {
 
     // MARK: Shared
 
-    /// Answers a repeated `start` or `end` of a finished or refused transfer with its verdict.
+    /// Answers a repeated `start` or `end` of a finished transfer with its verdict.
     /// True when the datagram belonged to one (data segments arriving late included).
     private func answerFinished(_ bytes: UnsafeRawBufferPointer, from sender: Peer, _ perform: (Action) -> Void) -> Bool {
         guard bytes.count >= 16, bytes[5] != Datagram.Kind.ready.rawValue,

@@ -22,7 +22,7 @@ struct StreamSender: TransferSender {
     static let attemptLimit: UInt64 = 1_500_000_000
 
     /// A connect bound shorter than this is not kept as the send timeout slice (`SendStall`):
-    /// SO_SNDTIMEO is set again to `attemptLimit`.
+    /// SO_SNDTIMEO is set again, to the usual slice.
     static let shortestSlice: UInt64 = 100_000_000
 
     /// Connects, retrying with a growing pause while the server is not listening yet. Per
@@ -54,7 +54,7 @@ struct StreamSender: TransferSender {
                 // Kept as the send slice unless it is too short to wait in, or longer than the idle
                 // timeout itself (then one call more sets the slice to the idle timeout).
                 let slice = min(Self.attemptLimit, configuration.idleTimeout)
-                if bound != slice && (bound < min(Self.shortestSlice, slice) || bound > slice) {
+                if bound > slice || bound < min(Self.shortestSlice, slice) {
                     try socket.setTimeout(SO_SNDTIMEO, nanoseconds: slice)
                     return (socket, started, slice)
                 }

@@ -58,11 +58,8 @@ public enum JUnitReport {
 
     static func seconds(_ value: Double) -> String { Formatting.fixed(value, decimals: 3) }
 
-    /// `escape`, for tests that look for escaped text in a report.
-    public static func escapeForTests(_ text: String) -> String { escape(text) }
-
     /// Escapes text for XML attributes and content, dropping characters XML 1.0 cannot hold.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

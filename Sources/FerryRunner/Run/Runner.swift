@@ -48,9 +48,10 @@ public enum Runner {
         }
         /// Stops before judging: the reason goes to stderr and into every report.
         func stop(_ error: Error, status: Int32, results: [CaseResult]) -> Int32 {
-            sink.diagnostic(describe(error))
+            let description = describe(error)
+            sink.diagnostic(description)
             // One line: a scenario error's source line and caret stay on stderr.
-            run.error = describe(error).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+            run.error = description.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
             if let error = error as? SourceError {
                 run.errorFile = error.path
                 run.errorLine = error.mark.line
