@@ -5,14 +5,20 @@ SWIFT_BUILD_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libyaml-dev iproute2 nftables gcc python3
 BENCH_PACKAGES := iperf3 strace
+# The browser the HTML report's end-to-end test opens it in (skipped, with the reason, without it).
+TEST_PACKAGES := chromium
 
-.PHONY: all deps install-packages build release run test scenarios sanitize fuzz bench sample clean
+.PHONY: all deps test-deps install-packages build release run test scenarios screenshots sanitize fuzz bench sample clean
 
 all: build
 
 ## deps: install the Debian packages Ferry needs that are missing (apt-get update first).
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEBIAN_PACKAGES)"
+
+## test-deps: also what the tests use when present (headless chromium for the HTML report's test).
+test-deps: deps
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_PACKAGES)"
 
 install-packages:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -42,6 +48,11 @@ scenarios: build
 ## test: every scenario under the runner, then the unit and end-to-end tests.
 test: scenarios
 	$(SWIFT) test --skip-build
+
+## screenshots: the HTML report's browser test, leaving its screenshots in docs/images for docs/lab.md. Needs root and chromium.
+screenshots: build
+	mkdir -p docs/images
+	FERRY_SCREENSHOTS=$(CURDIR)/docs/images FERRY_REQUIRE_BROWSER=1 $(SWIFT) test --skip-build --filter HTMLReportBrowserTests
 
 ## sanitize: the unit tests under AddressSanitizer, then ThreadSanitizer, each in a build folder of its own.
 ## (The end-to-end tests run the built executables, which are not sanitized builds.)

@@ -63,7 +63,7 @@ import Testing
         let stdout = child.output.snapshot.filter { $0.stream == .stdout }.map(\.text)
         #expect(stdout.contains { $0.hasPrefix("::error file=") && $0.hasSuffix(",line=3,title=runner::\(reason)") })
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
-        #expect(xml.contains("<error message=\"\(JUnitReport.escape(reason))\""))
+        #expect(xml.contains("<error message=\"\(Markup.escape(reason))\""))
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         #expect(object?["error"] as? String == reason)
 

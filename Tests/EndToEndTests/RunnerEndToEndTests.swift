@@ -36,6 +36,10 @@ extension NamespaceSuites {
             let cases = try #require(report["cases"] as? [[String: Any]])
             #expect(cases.first?["passed"] as? Bool == true)
             #expect((cases.first?["verified"] as? [String: Any])?["identical"] as? Int == 100)
+            // Ferry's own tcp client counted its retransmissions and timed its handshakes.
+            #expect(cases.first?["retransmissions"] is Int)
+            #expect((cases.first?["connect_median_ms"] as? Double ?? 0) > 0)
+            #expect((cases.first?["throughput_mb_s"] as? Double ?? 0) > 0)
             #expect(FileManager.default.fileExists(atPath: junit))
         }
 

@@ -55,6 +55,19 @@ import Testing
         #expect(result.identical == 1 && result.differing == 1 && result.missing == 1)
         #expect(result.differingFiles == ["receive2.txt"])
         #expect(result.extraFiles == ["notes.txt", "receive4.txt"])
+        #expect(result.incorrectCopies == [2, 3])
+    }
+
+    @Test func withoutAPatternTheMissingCopiesAreTheLast() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(store: folder.file("store"))
+        verifier.snapshot()
+        try write("copy1.txt")
+        try write("copy2.txt", "garbled\n")
+        try write("copy3.txt")
+        let result = try verifier.verify(standard: standard, expected: 5)
+        #expect(result.incorrectCopies == [2, 4, 5])
+        #expect(result.incorrectCopies.count == result.incorrect)
     }
 
     @Test func aPatternFollowsTheCounterBase() throws {

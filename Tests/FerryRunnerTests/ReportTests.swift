@@ -165,10 +165,23 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(HTMLReport.render(results, run: run).contains("lab-7"))
     }
 
-    @Test func htmlHasAChartPerSide() {
-        let html = HTMLReport.render(results)
-        #expect(html.components(separatedBy: "<svg").count - 1 == 6)
+    @Test func htmlComparesTheCasesThenChartsEachSide() {
+        var lossy = results
+        lossy[1].transport = "udp"
+        lossy[1].impairment = "loss 5% both"
+        lossy[1].verified.incorrectCopies = [2]
+        let html = HTMLReport.render(lossy)
+        #expect(html.components(separatedBy: "class=\"chart-times\"").count - 1 == 6)
+        #expect(html.components(separatedBy: "class=\"chart-cdf\"").count - 1 == 1)
         #expect(html.contains("transfer 3: 0.300 ms"))
+        // The comparison grid: tcp on a clean link exact, udp at 5% loss with its incorrect copy.
+        let grid = html.components(separatedBy: "<table class=\"grid\">")[1].components(separatedBy: "</table>")[0]
+        #expect(grid.contains("<th>clean link</th><th>loss 5% both</th>"))
+        #expect(grid.contains("<tr><th>udp</th><td class=\"none\">–</td><td class=\"lossy\">"))
+        #expect(grid.contains("1/3 incorrect (33.33%)"))
+        #expect(html.contains("transfer 2: 0.300 ms, copy incorrect"))
+        // No scripts: the report reads without JavaScript.
+        #expect(!html.contains("<script"))
     }
 }
 

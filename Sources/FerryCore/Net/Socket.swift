@@ -48,6 +48,15 @@ public final class Socket {
         return value
     }
 
+    /// The kernel's `TCP_INFO` for a connected TCP socket: segments retransmitted (the SYN
+    /// included) and the smoothed round-trip time in microseconds. One `getsockopt`.
+    public func tcpInfo() throws -> (retransmissions: Int, rttMicroseconds: Int) {
+        var info = tcp_info()
+        var length = socklen_t(MemoryLayout<tcp_info>.size)
+        try systemCall("getsockopt TCP_INFO", context) { getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) }
+        return (Int(info.tcpi_total_retrans), Int(info.tcpi_rtt))
+    }
+
     /// Lets a server rebind its port while old connections linger in TIME_WAIT.
     public func setReuseAddress() throws {
         try setOption(SOL_SOCKET, SO_REUSEADDR, 1, label: "SO_REUSEADDR")

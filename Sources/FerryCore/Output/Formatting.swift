@@ -39,4 +39,9 @@ public enum Formatting {
     public static func milliseconds(_ ms: Double) -> String {
         fixed(ms, decimals: 3)
     }
+
+    /// A rate such as MB/s: `1234`, `41.2`, `0.57` (whole numbers from 100, one decimal from 10).
+    public static func rate(_ value: Double) -> String {
+        fixed(value, decimals: value >= 100 ? 0 : value >= 10 ? 1 : 2)
+    }
 }

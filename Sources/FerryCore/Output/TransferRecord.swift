@@ -14,12 +14,17 @@ public struct TransferRecord: Codable, Equatable, Sendable {
     public var stored: String?
     /// What happened to the datagrams (udp and rudp).
     public var datagrams: DatagramCounts?
+    /// tcp client only: the connection's own account of the transfer.
+    public var tcp: TCPCounts?
+
+    enum CodingKeys: String, CodingKey { case n, ms, bytes, verdict, detail, stored, datagrams, tcp }
 
     public init(
         n: Int, ms: Double, bytes: UInt64, verdict: VerdictStatus?, detail: String? = nil, stored: String? = nil,
-        datagrams: DatagramCounts? = nil
+        datagrams: DatagramCounts? = nil, tcp: TCPCounts? = nil
     ) {
         self.datagrams = datagrams
+        self.tcp = tcp
         self.n = n
         self.ms = ms
         self.bytes = bytes
@@ -60,5 +65,25 @@ public struct DatagramCounts: Codable, Equatable, Sendable {
         var text = "\(expected) expected, \(received) received, \(lost) lost, \(duplicated) duplicated, \(outOfOrder) out of order"
         if let retransmitted { text += ", \(retransmitted) retransmitted" }
         return text
+    }
+}
+
+/// Why a TCP transfer took as long as it did, as the client saw it: how much of the time went to
+/// the handshake (SYN to established), and what the kernel's `TCP_INFO` said after the verdict.
+public struct TCPCounts: Codable, Equatable, Sendable {
+    /// `connect(2)` from the call to established, in milliseconds (whole microseconds): a lost
+    /// SYN shows here as 1 s or more.
+    public var connectMs: Double
+    /// Segments the kernel sent again on this connection, the SYN included (`tcpi_total_retrans`).
+    public var retransmissions: Int
+    /// The kernel's smoothed round-trip time, in milliseconds (`tcpi_rtt`, microsecond resolution).
+    public var rttMs: Double
+
+    enum CodingKeys: String, CodingKey { case connectMs = "connect_ms", retransmissions, rttMs = "rtt_ms" }
+
+    public init(connectMs: Double, retransmissions: Int, rttMs: Double) {
+        self.connectMs = connectMs
+        self.retransmissions = retransmissions
+        self.rttMs = rttMs
     }
 }

@@ -8,12 +8,23 @@ struct StreamSender: TransferSender {
     func send(_ n: Int) throws -> (UInt64, SendOutcome) {
         let header = TransferHeader(transfer: UInt32(truncatingIfNeeded: n), size: payload.size, name: payload.name).encoded()
         let (connection, started, slice) = try connect()
+        let connected = MonotonicClock.now()
         let result = exchange(header: header, on: connection, stall: SendStall(limit: configuration.idleTimeout, slice: slice))
+        let tcp = configuration.jsonPath == nil ? nil : Self.counts(of: connection, connectNanoseconds: connected - started)
         connection.close()
         switch result {
-        case .success(let verdict): return (started, SendOutcome(status: verdict.status, words: verdict.summary))
-        case .failure(let error): return (started, SendOutcome(status: nil, words: "verdict lost (\(error))"))
+        case .success(let verdict): return (started, SendOutcome(status: verdict.status, words: verdict.summary, tcp: tcp))
+        case .failure(let error): return (started, SendOutcome(status: nil, words: "verdict lost (\(error))", tcp: tcp))
         }
+    }
+
+    /// The handshake's share of the transfer and the kernel's `TCP_INFO`, read after the verdict.
+    /// Only for `--json`, where it is written: the printed lines do not need the extra call.
+    static func counts(of connection: Socket, connectNanoseconds: UInt64) -> TCPCounts? {
+        guard let info = try? connection.tcpInfo() else { return nil }
+        return TCPCounts(
+            connectMs: Double(Formatting.microseconds(ofMilliseconds: Double(connectNanoseconds) / 1e6)) / 1000,
+            retransmissions: info.retransmissions, rttMs: Double(info.rttMicroseconds) / 1000)
     }
 
     func close() {}

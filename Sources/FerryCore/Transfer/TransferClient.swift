@@ -44,7 +44,7 @@ public final class TransferClient {
             sink.out(Messages.clientVerdict(name, n, verdict: outcome.words))
             records.append(TransferRecord(
                 n: n, ms: printedMs, bytes: size, verdict: outcome.status,
-                detail: outcome.status == .identical ? nil : outcome.words, datagrams: outcome.datagrams))
+                detail: outcome.status == .identical ? nil : outcome.words, datagrams: outcome.datagrams, tcp: outcome.tcp))
             // Held lines go out at least every 50 ms, so a reader sees progress without a wake-up per line.
             sink.flush(ifOlderThan: 50_000_000)
         }
@@ -75,6 +75,8 @@ struct SendOutcome {
     /// The verdict in words, or why it was lost.
     var words: String
     var datagrams: DatagramCounts?
+    /// tcp, with `--json`: the handshake time and the kernel's counters.
+    var tcp: TCPCounts?
 }
 
 /// Moves the file once, by one protocol.

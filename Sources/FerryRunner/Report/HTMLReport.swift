@@ -1,83 +1,141 @@
 import FerryCore
 import Foundation
 
-/// The `--html` report: a table of cases and, per case, a bar chart of the client's and the
-/// server's per-transfer times (inline SVG, no scripts, opens anywhere).
+/// The `--html` report: one self-contained file (inline CSS and SVG, no scripts). First the run's
+/// metadata and a comparison of every case; then per case its facts, links to its logs, every
+/// check, and each side's times per transfer.
 public enum HTMLReport {
-    public static func render(_ results: [CaseResult], run: RunInfo = RunInfo()) -> String {
+    /// - Parameter folder: where the report is written; links to the logs are relative to it.
+    public static func render(_ results: [CaseResult], run: RunInfo = RunInfo(), folder: String? = nil) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Ferry run</title>
             <style>
-            body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-            table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}
-            td:first-child,th:first-child{text-align:left}.pass{color:#17803d}.fail{color:#b42318;font-weight:bold}.skip{color:#6b7280}
+            body{font-family:system-ui,sans-serif;margin:2em;color:#222}p{max-width:60em}
+            table{border-collapse:collapse;margin:.5em 0}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right;vertical-align:top}
+            td:first-child,th:first-child,th.detail{text-align:left}table.cases td{white-space:nowrap}.pass{color:#17803d}.fail{color:#b42318;font-weight:bold}.skip{color:#6b7280}
             td.detail{text-align:left;max-width:60em}pre{margin:.2em 0;white-space:pre-wrap;font-size:85%}
-            p.meta{color:#555}figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.3em}
+            p.meta,p.facts{color:#555}figure{margin:1.2em 0}figcaption{font-weight:bold;margin-bottom:.3em}
+            table.grid td{text-align:left;min-width:13em}td.exact{background:#f0fdf4}td.lossy{background:#fef2f2}td.none{color:#999}
+            div.rate{height:.5em;background:#e5e7eb;margin:.3em 0;width:10em}div.rate span{display:block;height:100%;background:\(Palette.incorrect)}
+            ul.legend{list-style:none;padding:0;margin:.3em 0;font-size:90%}ul.legend li{display:inline-block;margin-right:1.2em}
+            span.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}
+            section.case{border-top:2px solid #ddd;margin-top:2em}
             </style></head><body>
             <h1>Ferry run</h1>
-            <p class="meta">\(RunInfo.timestamp(run.startedAt)) · Ferry \(FerryVersion.string) · \(JUnitReport.escape(run.hostname)) · <code>\(JUnitReport.escape(run.commandLine))</code></p>
-            <table><tr><th>case</th><th>result</th><th>protocol</th><th>link</th><th>buffer</th><th>transfers</th><th>incorrect</th>
-            <th>client avg ms</th><th>server avg ms</th><th>datagrams lost</th></tr>
+            <p class="meta">\(RunInfo.timestamp(run.startedAt)) · Ferry \(FerryVersion.string) · \(Markup.escape(run.hostname)) · <code>\(Markup.escape(run.commandLine))</code></p>
+            <p>\(Markup.escape(TerminalReport.summary(results)))</p>
 
             """
-        for result in results {
-            html += "<tr><td><a href=\"#\(anchor(result))\">\(JUnitReport.escape(result.name))</a></td>"
-            html += "<td class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL")</td>"
-            html += "<td>\(result.transport)</td><td>\(JUnitReport.escape(result.impairment ?? "clean"))</td>"
-            html += "<td>\(result.bufferSize)</td><td>\(result.repetitions)</td><td>\(result.incorrect)</td>"
-            html += "<td>\(result.clientAverage.map(Formatting.milliseconds) ?? "-")</td>"
-            html += "<td>\(result.serverAverage.map(Formatting.milliseconds) ?? "-")</td>"
-            html += "<td>\(result.datagramsLost.map(String.init) ?? "-")</td></tr>\n"
-        }
-        html += "</table>\n"
-        for result in results {
-            html += "<h2 id=\"\(anchor(result))\">\(JUnitReport.escape(result.name))</h2>\n"
-            html += checksTable(result)
-            html += chart("client: ms per transfer", result.clientTimes, color: "#2563eb")
-            html += chart("server: ms per transfer", result.serverTimes, color: "#d97706")
-        }
+        if !results.isEmpty { html += ComparisonSection.render(results) }
+        html += caseTable(results)
+        for result in results { html += section(result, folder: folder) }
         return html + "</body></html>\n"
     }
 
     static func anchor(_ result: CaseResult) -> String { CaseRunner.folderName(result.name) }
 
-    /// A bar chart of `values`, one bar per transfer, with the maximum marked on the axis.
-    static func chart(_ title: String, _ values: [Double], color: String) -> String {
-        guard !values.isEmpty, let top = values.max(), top > 0 else {
-            return "<figure><figcaption>\(title)</figcaption><p>no times printed</p></figure>\n"
+    private static func caseTable(_ results: [CaseResult]) -> String {
+        var html = "<h2>Cases</h2>\n<table class=\"cases\"><tr><th>case</th><th>result</th><th>protocol</th><th>link</th><th>buffer</th>"
+            + "<th>transfers</th><th>incorrect</th><th>client avg ms</th><th>server avg ms</th><th>MB/s</th>"
+            + "<th>retransmissions</th><th>datagrams lost</th></tr>\n"
+        for result in results {
+            html += "<tr><td><a href=\"#\(anchor(result))\">\(Markup.escape(result.name))</a></td>"
+            html += "<td class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL")</td>"
+            html += "<td>\(result.transport)</td><td>\(Markup.escape(result.impairment ?? "clean"))</td>"
+            html += "<td>\(result.bufferSize)</td><td>\(result.repetitions)</td><td>\(result.incorrect)</td>"
+            html += "<td>\(result.clientAverage.map(Formatting.milliseconds) ?? "-")</td>"
+            html += "<td>\(result.serverAverage.map(Formatting.milliseconds) ?? "-")</td>"
+            html += "<td>\(result.throughput.map(Formatting.rate) ?? "-")</td>"
+            html += "<td>\(result.counters?.totalRetransmissions.map(String.init) ?? "-")</td>"
+            html += "<td>\(result.datagramsLost.map(String.init) ?? "-")</td></tr>\n"
         }
-        let width = 720.0, height = 160.0, left = 60.0
-        let barWidth = (width - left) / Double(values.count)
-        var svg = "<figure><figcaption>\(title)</figcaption>"
-        svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height + 20))\" role=\"img\">"
-        svg += "<text x=\"0\" y=\"12\" font-size=\"11\">\(Formatting.milliseconds(top))</text>"
-        svg += "<text x=\"0\" y=\"\(Int(height))\" font-size=\"11\">0</text>"
-        svg += "<line x1=\"\(left)\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\" stroke=\"#999\"/>"
-        for (index, value) in values.enumerated() {
-            let barHeight = max(1, value / top * (height - 10))
-            let x = left + Double(index) * barWidth
-            svg += "<rect x=\"\(Formatting.fixed(x, decimals: 1))\" y=\"\(Formatting.fixed(height - barHeight, decimals: 1))\" "
-            svg += "width=\"\(Formatting.fixed(max(barWidth - 1, 0.5), decimals: 1))\" height=\"\(Formatting.fixed(barHeight, decimals: 1))\" fill=\"\(color)\">"
-            svg += "<title>transfer \(index + 1): \(Formatting.milliseconds(value)) ms</title></rect>"
+        return html + "</table>\n"
+    }
+
+    private static func section(_ result: CaseResult, folder: String?) -> String {
+        var html = "<section class=\"case\" id=\"\(anchor(result))\"><h3>\(Markup.escape(result.name)) "
+            + "<span class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL")</span></h3>\n"
+        html += "<p class=\"facts\">\(Markup.escape(facts(result)))<br>logs: "
+        html += ["server.log", "client.log"].map { "<a href=\"\(Markup.escape(link(to: "\(result.folder)/\($0)", from: folder)))\">\($0)</a>" }
+            .joined(separator: " · ")
+        html += " · <a href=\"\(Markup.escape(link(to: result.folder, from: folder)))\">case folder</a></p>\n"
+        html += checksTable(result)
+        let incorrect = Set(result.verified.incorrectCopies)
+        let connect = result.counters?.connectMs ?? []
+        html += figure(
+            "client: time per transfer", key: keys(color: Palette.client, connect: !connect.isEmpty, incorrect: !incorrect.isEmpty),
+            chart: TransferChart(times: result.clientTimes, connect: connect.count == result.clientTimes.count ? connect : [],
+                                 incorrect: incorrect, average: result.clientAverage, color: Palette.client,
+                                 label: "client time per transfer of \(result.name)"))
+        html += figure(
+            "server: time per transfer", key: keys(color: Palette.server, connect: false, incorrect: !incorrect.isEmpty),
+            chart: TransferChart(times: result.serverTimes, incorrect: incorrect, average: result.serverAverage,
+                                 color: Palette.server, label: "server time per transfer of \(result.name)"))
+        return html + "</section>\n"
+    }
+
+    /// `tcp · clean link · buffer 4096 · 100 transfers · 0 incorrect · 41.2 MB/s · 3 retransmissions in 2 transfers · ...`
+    static func facts(_ result: CaseResult) -> String {
+        var parts = [result.transport, ComparisonSection.link(of: result), "buffer \(result.bufferSize)",
+                     "\(result.repetitions) transfers", "\(result.incorrect) incorrect"]
+        if let throughput = result.throughput { parts.append("\(Formatting.rate(throughput)) MB/s") }
+        if let counters = result.counters {
+            if let total = counters.totalRetransmissions, let transfers = counters.retransmittedTransfers {
+                parts.append("\(total) retransmissions in \(transfers) transfers")
+            }
+            if !counters.connectMs.isEmpty {
+                parts.append("connect median \(Formatting.milliseconds(TimingSummary(milliseconds: counters.connectMs).medianMs)) ms")
+            }
+            if !counters.rttMs.isEmpty {
+                parts.append("round trip median \(Formatting.milliseconds(TimingSummary(milliseconds: counters.rttMs).medianMs)) ms")
+            }
+            if let lost = counters.datagramsLost { parts.append("\(lost) datagrams lost") }
         }
-        svg += "<text x=\"\(left)\" y=\"\(Int(height + 16))\" font-size=\"11\">transfer 1 … \(values.count)</text>"
-        return svg + "</svg></figure>\n"
+        parts.append("\(Formatting.fixed(result.duration, decimals: 1)) s")
+        return parts.joined(separator: " · ")
+    }
+
+    private static func figure(_ caption: String, key: String, chart: TransferChart) -> String {
+        guard !chart.times.isEmpty else {
+            return "<figure><figcaption>\(caption)</figcaption><p>no times printed</p></figure>\n"
+        }
+        let shape = chart.times.count > TransferChart.barLimit ? " (histogram of \(chart.times.count) transfers)" : ""
+        return "<figure><figcaption>\(caption)\(shape)</figcaption>\(chart.render())\(key)</figure>\n"
+    }
+
+    private static func keys(color: String, connect: Bool, incorrect: Bool) -> String {
+        var items = [(color, connect ? "data and verdict" : "transfer")]
+        if connect { items.append((Palette.connect, "connect (SYN to established)")) }
+        if incorrect { items.append((Palette.incorrect, "copy incorrect")) }
+        items.append((Palette.average, "average (dashed)"))
+        return "<ul class=\"legend\">" + items.map { "<li><span class=\"swatch\" style=\"background:\($0.0)\"></span>\($0.1)</li>" }
+            .joined() + "</ul>"
+    }
+
+    /// `path` as a link from a page in `folder`: relative when both are known, else as it is.
+    static func link(to path: String, from folder: String?) -> String {
+        guard let folder else { return path }
+        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        let base = URL(fileURLWithPath: folder).standardizedFileURL.pathComponents
+        let common = zip(target, base).prefix { $0 == $1 }.count
+        let parts = Array(repeating: "..", count: base.count - common) + target.dropFirst(common)
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 
     /// Every check of a case: status, name, points, detail and any quoted output.
     static func checksTable(_ result: CaseResult) -> String {
-        var html = "<table class=\"checks\"><tr><th>check</th><th>result</th><th>points</th><th>detail</th></tr>\n"
+        var html = "<table class=\"checks\"><tr><th>check</th><th>result</th><th>points</th><th class=\"detail\">detail</th></tr>\n"
         for check in result.checks {
             let (css, word) = switch check.status {
             case .passed: ("pass", "pass")
             case .failed: ("fail", "FAIL")
             case .skipped: ("skip", "skipped")
             }
-            html += "<tr><td>\(JUnitReport.escape(check.name))</td><td class=\"\(css)\">\(word)</td>"
+            html += "<tr><td>\(Markup.escape(check.name))</td><td class=\"\(css)\">\(word)</td>"
             html += "<td>\(ScoreReport.points(check.score))/\(ScoreReport.points(check.points))</td>"
-            html += "<td class=\"detail\">\(JUnitReport.escape(check.detail))"
-            if !check.context.isEmpty { html += "<pre>\(JUnitReport.escape(check.context.joined(separator: "\n")))</pre>" }
+            html += "<td class=\"detail\">\(Markup.escape(check.detail))"
+            if !check.context.isEmpty { html += "<pre>\(Markup.escape(check.context.joined(separator: "\n")))</pre>" }
             html += "</td></tr>\n"
         }
         return html + "</table>\n"

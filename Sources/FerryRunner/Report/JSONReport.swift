@@ -60,11 +60,16 @@ public enum JSONReport {
         var impairment: String?
         var datagramsLost: Int?
         var submission: String?
+        var throughput: Double?
+        var retransmissions, retransmittedTransfers: Int?
+        var connectMedianMs, connectMaxMs, rttMedianMs: Double?
 
         enum CodingKeys: String, CodingKey {
             case name, scenario, scenarioName = "scenario_name", `protocol`, isolation, folder, line, bufferSize = "buffer_size"
             case repetitions, incorrect, passed, durationS = "duration_s", startedAt = "started_at", checks, server, client, verified
             case loss = "loss_percent", impairment, datagramsLost = "datagrams_lost", submission
+            case throughput = "throughput_mb_s", retransmissions, retransmittedTransfers = "retransmitted_transfers"
+            case connectMedianMs = "connect_median_ms", connectMaxMs = "connect_max_ms", rttMedianMs = "rtt_median_ms"
         }
 
         func encode(to encoder: Encoder) throws {
@@ -87,6 +92,13 @@ public enum JSONReport {
             try container.encode(impairment, forKey: .impairment)
             try container.encode(datagramsLost, forKey: .datagramsLost)
             try container.encode(submission, forKey: .submission)
+            for (key, value) in [(CodingKeys.retransmissions, retransmissions), (.retransmittedTransfers, retransmittedTransfers)] {
+                try container.encode(value, forKey: key)
+            }
+            for (key, value) in [(CodingKeys.throughput, throughput), (.connectMedianMs, connectMedianMs), (.connectMaxMs, connectMaxMs),
+                                 (.rttMedianMs, rttMedianMs)] {
+                try container.encode(value, forKey: key)
+            }
         }
     }
 
@@ -121,14 +133,20 @@ public enum JSONReport {
     /// The report as JSON text.
     public static func render(_ results: [CaseResult], run: RunInfo = RunInfo()) throws -> Data {
         let cases = results.map { result in
-            Case(
+            let counters = result.counters
+            let connect = counters.flatMap { $0.connectMs.isEmpty ? nil : TimingSummary(milliseconds: $0.connectMs) }
+            let rtt = counters.flatMap { $0.rttMs.isEmpty ? nil : TimingSummary(milliseconds: $0.rttMs) }
+            return Case(
                 name: result.name, scenario: run.relative(result.scenario), scenarioName: result.scenarioName, protocol: result.transport,
                 isolation: result.isolation, folder: result.folder, line: result.line, bufferSize: result.bufferSize,
                 repetitions: result.repetitions, incorrect: result.incorrect, passed: result.passed, durationS: s(result.duration),
                 startedAt: RunInfo.timestamp(result.startedAt), checks: result.checks,
                 server: Side(times: result.serverTimes, printedAverage: result.serverAverage),
                 client: Side(times: result.clientTimes, printedAverage: result.clientAverage), verified: result.verified,
-                loss: result.loss, impairment: result.impairment, datagramsLost: result.datagramsLost, submission: result.submission)
+                loss: result.loss, impairment: result.impairment, datagramsLost: result.datagramsLost, submission: result.submission,
+                throughput: result.throughput.map { ($0 * 1000).rounded() / 1000 }, retransmissions: counters?.totalRetransmissions,
+                retransmittedTransfers: counters?.retransmittedTransfers, connectMedianMs: ms(connect?.medianMs),
+                connectMaxMs: ms(connect?.maxMs), rttMedianMs: ms(rtt?.medianMs))
         }
         let summary = Summary(
             passed: results.filter(\.passed).count, failed: results.filter { !$0.passed }.count,

@@ -17,13 +17,13 @@ public enum JUnitReport {
         xml += "time=\"\(seconds(results.map(\.duration).reduce(0, +)))\">\n"
         for file in files {
             let cases = results.filter { $0.scenario == file }
-            let path = escape(run.relative(file))
-            xml += "  <testsuite name=\"\(escape(cases[0].scenarioName))\" file=\"\(path)\" tests=\"\(cases.count)\" "
+            let path = Markup.escape(run.relative(file))
+            xml += "  <testsuite name=\"\(Markup.escape(cases[0].scenarioName))\" file=\"\(path)\" tests=\"\(cases.count)\" "
             xml += "failures=\"\(cases.filter { !$0.passed }.count)\" errors=\"0\" skipped=\"0\" "
             xml += "time=\"\(seconds(cases.map(\.duration).reduce(0, +)))\" timestamp=\"\(RunInfo.timestamp(cases[0].startedAt))\" "
-            xml += "hostname=\"\(escape(run.hostname))\">\n"
+            xml += "hostname=\"\(Markup.escape(run.hostname))\">\n"
             for result in cases {
-                xml += "    <testcase name=\"\(escape(result.name))\" classname=\"\(path)\" file=\"\(path)\" line=\"\(result.line)\" "
+                xml += "    <testcase name=\"\(Markup.escape(result.name))\" classname=\"\(path)\" file=\"\(path)\" line=\"\(result.line)\" "
                 xml += "time=\"\(seconds(result.duration))\">\n"
                 let failures = result.failures
                 if let first = failures.first {
@@ -31,50 +31,30 @@ public enum JUnitReport {
                         ? "\(first.name): \(first.detail)"
                         : "\(failures.count) checks failed: \(failures.map(\.name).joined(separator: ", "))"
                     let body = TerminalReport.failureLines(result).map { $0.trimmingPrefix("     ") }.joined(separator: "\n")
-                    xml += "      <failure message=\"\(escape(message))\" type=\"\(escape(failures.count == 1 ? first.name : "checks"))\">"
-                    xml += "\(escape(body))</failure>\n"
+                    xml += "      <failure message=\"\(Markup.escape(message))\" type=\"\(Markup.escape(failures.count == 1 ? first.name : "checks"))\">"
+                    xml += "\(Markup.escape(body))</failure>\n"
                     // Output only where it explains a failure: a passing 20,000-transfer case would write megabytes.
                     let output = TerminalReport.caseLine(result) + "\n"
                         + result.checks.map { "\(TerminalReport.statusWord($0)) \($0.name): \($0.detail)" }.joined(separator: "\n")
                         + "\n--- server ---\n" + result.serverLog.map(\.text).joined(separator: "\n")
                         + "\n--- client ---\n" + result.clientLog.map(\.text).joined(separator: "\n")
-                    xml += "      <system-out>\(escape(output))</system-out>\n"
+                    xml += "      <system-out>\(Markup.escape(output))</system-out>\n"
                 }
                 xml += "    </testcase>\n"
             }
             xml += "  </testsuite>\n"
         }
         if let error = run.error {
-            let path = escape(run.errorFile.map(run.relative) ?? "runner")
+            let path = Markup.escape(run.errorFile.map(run.relative) ?? "runner")
             xml += "  <testsuite name=\"runner\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.000\" "
-            xml += "timestamp=\"\(RunInfo.timestamp(run.startedAt))\" hostname=\"\(escape(run.hostname))\">\n"
+            xml += "timestamp=\"\(RunInfo.timestamp(run.startedAt))\" hostname=\"\(Markup.escape(run.hostname))\">\n"
             xml += "    <testcase name=\"runner\" classname=\"\(path)\"\(run.errorFile == nil ? "" : " file=\"\(path)\"")"
             xml += "\(run.errorLine.map { " line=\"\($0)\"" } ?? "") time=\"0.000\">\n"
-            xml += "      <error message=\"\(escape(error))\" type=\"runner\">\(escape(error))</error>\n"
+            xml += "      <error message=\"\(Markup.escape(error))\" type=\"runner\">\(Markup.escape(error))</error>\n"
             xml += "    </testcase>\n  </testsuite>\n"
         }
         return xml + "</testsuites>\n"
     }
 
     static func seconds(_ value: Double) -> String { Formatting.fixed(value, decimals: 3) }
-
-    /// Escapes text for XML attributes and content, dropping characters XML 1.0 cannot hold.
-    public static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&apos;"
-            case "\t", "\n", "\r": result.unicodeScalars.append(scalar)
-            default:
-                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) { continue }
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
-    }
 }

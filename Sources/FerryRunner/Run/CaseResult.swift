@@ -109,8 +109,9 @@ public struct CaseResult: Sendable {
     public var loss: Double?
     /// The impairment in words, nil for a clean link.
     public var impairment: String?
-    /// Data datagrams lost, summed over the transfers (Ferry's own server, udp and rudp).
-    public var datagramsLost: Int?
+    /// What Ferry's own pair counted per transfer (handshake times, retransmissions, datagrams
+    /// lost); nil for programs judged from outside.
+    public var counters: PairCounters?
 
     /// The submission this case judged (`--submissions`), nil otherwise.
     public var submission: String?
@@ -118,6 +119,17 @@ public struct CaseResult: Sendable {
     public var line = 1
     /// When the case started.
     public var startedAt = Date()
+
+    /// Data datagrams lost, summed over the transfers (Ferry's own server, udp and rudp).
+    public var datagramsLost: Int? { counters?.datagramsLost }
+
+    /// Megabytes (10^6 bytes) per second over the client's timed transfers: the file's size times
+    /// the transfers timed, over the sum of their times; nil without times or a known size.
+    public var throughput: Double? {
+        let total = clientTimes.reduce(0, +)
+        guard total > 0, verified.standardBytes > 0 else { return nil }
+        return Double(verified.standardBytes) * Double(clientTimes.count) / (total / 1000) / 1e6
+    }
 
     /// True when no check failed.
     public var passed: Bool { !checks.contains(where: \.failed) }

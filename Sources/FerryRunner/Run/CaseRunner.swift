@@ -148,7 +148,8 @@ public struct CaseRunner: Sendable {
             clientAverage: evaluation.average(facts.clientLog, template: Messages.clientAverage.template),
             duration: Date().timeIntervalSince(started), folder: folder, serverLog: facts.serverLog, clientLog: facts.clientLog,
             droppedOutput: facts.droppedOutput, loss: testCase.loss, impairment: testCase.impairmentDescription,
-            datagramsLost: scenario.server == nil ? Self.datagramsLost(in: "\(folder)/server.json") : nil)
+            counters: scenario.server == nil
+                ? PairCounters.load(server: "\(folder)/server.json", client: "\(folder)/client.json") : nil)
         result.submission = submission?.name
         result.line = scenario.line
         result.startedAt = started
@@ -350,15 +351,6 @@ public struct CaseRunner: Sendable {
 
     private var impairedLinkOptions: [String] {
         scenario.network.impair == nil ? [] : ["--idle-timeout", Self.impairedIdleTimeout]
-    }
-
-    /// Data datagrams the server reported lost, from Ferry's own server's JSON results.
-    static func datagramsLost(in path: String) -> Int? {
-        guard let data = FileManager.default.contents(atPath: path),
-            let results = try? JSONDecoder().decode(ResultsFile.self, from: data)
-        else { return nil }
-        let counts = results.transfers.compactMap(\.datagrams)
-        return counts.isEmpty ? nil : counts.reduce(0) { $0 + $1.lost }
     }
 
     /// A case name as a folder name: `buffers[tcp,4096]` becomes `buffers-tcp-4096`.

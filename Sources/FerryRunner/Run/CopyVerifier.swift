@@ -18,6 +18,9 @@ public struct Verification: Codable, Equatable, Sendable {
     public var notes: [String] = []
     /// The standard file's size in bytes.
     public var standardBytes: UInt64 = 0
+    /// The transfers (1-based, in copy order) whose copy differs or is missing, as far as the
+    /// copies tell; for charts. Empty when nothing was verified.
+    public var incorrectCopies: [Int] = []
 
     enum CodingKeys: String, CodingKey { case identical, differing, missing, extra, problem, notes }
 
@@ -161,6 +164,7 @@ public struct CopyVerifier {
         defer { reference.close() }
         guard let folder = OpenFolder(location.folder) else {
             var none = Verification(identical: 0, differing: 0, missing: expected)
+            none.incorrectCopies = Array(stride(from: 1, through: expected, by: 1))
             none.standardBytes = reference.size
             return none
         }
@@ -172,10 +176,15 @@ public struct CopyVerifier {
         defer { buffer.deallocate() }
         // One file under several names (hard links) is one copy: the first name counts.
         var seen: [FileIdentity: String] = [:]
-        for entry in copies.compactMap({ $0 }) {
+        for (index, copy) in copies.enumerated() {
+            guard let entry = copy else {
+                result.incorrectCopies.append(index + 1)
+                continue
+            }
             if let first = seen[entry.identity] {
                 result.differing += 1
                 result.differingFiles.append(entry.name)
+                result.incorrectCopies.append(index + 1)
                 result.notes.append("\(entry.name) is the same file as \(first)")
                 continue
             }
@@ -186,10 +195,13 @@ public struct CopyVerifier {
             } else {
                 result.differing += 1
                 result.differingFiles.append(entry.name)
+                result.incorrectCopies.append(index + 1)
             }
             if descriptor >= 0 { close(descriptor) }
         }
         result.missing = max(0, expected - result.identical - result.differing)
+        // Without a name pattern, copies are numbered by name order: the missing ones are the last.
+        result.incorrectCopies += (copies.count..<max(copies.count, expected)).map { $0 + 1 }
         return result
     }
 

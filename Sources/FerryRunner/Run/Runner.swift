@@ -227,7 +227,9 @@ public enum Runner {
         var outputs: [(String?, () throws -> Data)] = [
             (request.jsonPath, { try JSONReport.render(results, run: run) }),
             (request.junitPath, { Data(JUnitReport.render(results, run: run).utf8) }),
-            (request.htmlPath, { Data(HTMLReport.render(results, run: run).utf8) }),
+            (request.htmlPath, {
+                Data(HTMLReport.render(results, run: run, folder: request.htmlPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }).utf8)
+            }),
         ]
         if request.submissionsFolder != nil {
             let work = request.options.workDirectory
