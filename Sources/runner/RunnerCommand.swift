@@ -58,6 +58,9 @@ struct RunnerCommand: ParsableCommand {
     @Flag(name: .customLong("fail-fast"), help: "Start no further case after the first that fails.")
     var failFast = false
 
+    @Flag(name: .customLong("no-color"), help: "No colour on a terminal (as with NO_COLOR set).")
+    var noColor = false
+
     @Flag(name: .customLong("dry-run"), help: "Validate, then print each case's hosts, addresses and both commands with placeholders filled; run nothing.")
     var dryRun = false
 
@@ -105,7 +108,19 @@ struct RunnerCommand: ParsableCommand {
             submissionsFolder: submissions, options: options)
         request.github = reports.github || ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"
         request.dryRun = dryRun
-        let status = Runner.execute(request, sink: StandardStreams())
+        request.style = TerminalStyle.forStandardOutput(noColor: noColor)
+        // On a terminal, a live line per running case; into a pipe or a file, plain lines only.
+        var sink: LineSink = StandardStreams()
+        let board = isatty(STDOUT_FILENO) == 1 && !quiet && !dryRun
+            ? ProgressBoard(style: request.style, write: { text in text.withCString { _ = Glibc.write(STDOUT_FILENO, $0, strlen($0)) } })
+            : nil
+        if let board {
+            request.options.progress = board
+            sink = board.sink(wrapping: sink)
+            board.start()
+        }
+        let status = Runner.execute(request, sink: sink)
+        board?.stop()
         SignalWatcher.yieldToInterruption()
         NamespaceRegistry.shared.removeAll()
         throw ExitCode(status)

@@ -52,6 +52,20 @@ public final class CapturedOutput: @unchecked Sendable {
         return lines
     }
 
+    /// The lines kept after the first `index`, in arrival order.
+    public func lines(from index: Int) -> [CapturedLine] {
+        condition.lock()
+        defer { condition.unlock() }
+        return index < lines.count ? Array(lines[index...]) : []
+    }
+
+    /// How many lines are kept.
+    public var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return lines.count
+    }
+
     /// Bytes dropped because the cap was reached (0 when everything was kept).
     public var dropped: Int {
         condition.lock()

@@ -185,8 +185,16 @@ struct CaseEvaluation {
 
     /// The `{ms}` figures of every line matching a time template.
     func times(_ log: [CapturedLine], template: String) -> [Double] {
-        guard let compiled = try? MessageTemplate(template, values: values, normalizer: normalizer) else { return [] }
-        return stdout(log).compactMap { compiled.match(normalizer.normalize($0))?.ms }
+        guard let read = timeReader(template) else { return [] }
+        return stdout(log).compactMap(read)
+    }
+
+    /// Reads the `{ms}` figure of one stdout line matching `template`; nil when the template
+    /// cannot be compiled.
+    func timeReader(_ template: String) -> (@Sendable (String) -> Double?)? {
+        guard let compiled = try? MessageTemplate(template, values: values, normalizer: normalizer) else { return nil }
+        let normalizer = normalizer
+        return { compiled.match(normalizer.normalize($0))?.ms }
     }
 
     /// The `{ms}` figure of the first line matching an average template.

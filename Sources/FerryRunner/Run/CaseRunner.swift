@@ -102,7 +102,8 @@ public struct CaseRunner: Sendable {
         if facts.blocker == nil {
             let sides = runSides(
                 hosts: hosts, serverCommand: serverCommand, clientCommand: clientCommand, serverFolder: serverFolder,
-                clientFolder: clientSide?.folder ?? folder, environments: (serverEnvironment, clientEnvironment), deadline: deadline)
+                clientFolder: clientSide?.folder ?? folder, environments: (serverEnvironment, clientEnvironment), deadline: deadline,
+                readServerTime: CaseEvaluation(testCase: testCase, values: values).timeReader(Messages.serverTime.template))
             facts.runChecks += sides.checks
             facts.blocker = sides.blocker
             facts.serverEnd = sides.serverEnd
@@ -203,7 +204,7 @@ public struct CaseRunner: Sendable {
 
     private func runSides(
         hosts: CaseHosts, serverCommand: [String], clientCommand: [String], serverFolder: String, clientFolder: String,
-        environments: ([String: String], [String: String]), deadline: Date
+        environments: ([String: String], [String: String]), deadline: Date, readServerTime: (@Sendable (String) -> Double?)?
     ) -> Sides {
         var sides = Sides()
         do {
@@ -218,6 +219,10 @@ public struct CaseRunner: Sendable {
         }
         guard let server = sides.server else { return sides }
         defer { server.stop() }
+        let progressKey = readServerTime.flatMap { read in
+            options.progress?.begin(testCase.name, repetitions: scenario.transfer.repetitions, output: server.output, readTime: read)
+        }
+        defer { if let progressKey { options.progress?.end(progressKey) } }
         let readyLimit = Date().addingTimeInterval(scenario.timeouts.ready)
         let limitText = readyLimit <= deadline
             ? "within \(Formatting.fixed(scenario.timeouts.ready, decimals: 1)) s"

@@ -22,6 +22,8 @@ public struct RunOptions: Sendable {
     public var failFast: Bool
     /// `--set KEY=VALUE` overrides, applied to every scenario file and validated with it.
     public var overrides: [ScenarioOverride] = []
+    /// Where running cases show their progress (on a terminal); nil for none.
+    public var progress: ProgressBoard?
 
     /// `workDirectory` is made absolute, since the children run in other folders.
     public init(

@@ -19,6 +19,8 @@ public struct RunRequest: Sendable {
     /// Validate and print what each case would run (hosts, addresses, both commands), run nothing
     /// (`--dry-run`).
     public var dryRun = false
+    /// Colour for the case and failure lines (on a terminal, unless `NO_COLOR` or `--no-color`).
+    public var style = TerminalStyle.plain
 
     public init(
         files: [String], junitPath: String?, jsonPath: String?, htmlPath: String?, scorePath: String? = nil,
@@ -114,7 +116,7 @@ public enum Runner {
                 case .success(let result):
                     results.append(result)
                     InterruptedRun.shared.finished(result)
-                    report(result, verbosity: request.options.verbosity, sink: sink)
+                    report(result, verbosity: request.options.verbosity, style: request.style, sink: sink)
                     if let submission = runners[index].submission, index + 1 == runners.count || runners[index + 1].submission != submission {
                         let folder = URL(fileURLWithPath: runners[index].folder).deletingLastPathComponent().path
                         let cases = results.filter { URL(fileURLWithPath: $0.folder).deletingLastPathComponent().path == folder }
@@ -211,9 +213,9 @@ public enum Runner {
         }
     }
 
-    static func report(_ result: CaseResult, verbosity: Int, sink: LineSink) {
-        if verbosity > 0 || !result.passed { sink.out(TerminalReport.caseLine(result)) }
-        TerminalReport.failureLines(result).forEach(sink.out)
+    static func report(_ result: CaseResult, verbosity: Int, style: TerminalStyle, sink: LineSink) {
+        if verbosity > 0 || !result.passed { sink.out(style.line(TerminalReport.caseLine(result))) }
+        TerminalReport.failureLines(result).forEach { sink.out(style.line($0)) }
         if verbosity > 1 {
             for check in result.checks { sink.out("     \(TerminalReport.statusWord(check)) \(check.name): \(check.detail)") }
         }
