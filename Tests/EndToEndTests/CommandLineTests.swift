@@ -33,6 +33,34 @@ import Testing
         #expect(stderr == ["server: 127.0.0.1 is a loopback address: the assignment requires a real network address, not 127.0.0.0/8, ::1 or localhost (pass --allow-loopback to use it anyway)"])
     }
 
+    /// Without root the default scenario falls back to this machine, where 10.99.0.2 is not an
+    /// address: one line saying so before anything starts, not a server that fails to bind. As
+    /// root the runner is run as `nobody` (setpriv), so the test means the same everywhere.
+    @Test func theDefaultScenarioWithoutRootSaysWhyInOneLine() throws {
+        defer { folder.remove() }
+        let own = try InterfaceAddress.current().map(\.address)
+        guard !own.contains("10.99.0.2") else {
+            print("skipped: this machine has 10.99.0.2 itself")
+            return
+        }
+        let work = folder.file("unprivileged")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        chmod(work, 0o777)
+        chmod(folder.path, 0o755)
+        let asNobody = getuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+        let child = try ChildProcess(arguments: asNobody + [
+            BuiltProducts.path("runner"), "\(repositoryRoot())/scenarios/default.yaml", "--work-dir", "\(work)/w"])
+        let status = child.wait(until: Date().addingTimeInterval(60)) ?? child.stop()
+        let lines = child.output.snapshot
+        #expect(status == .exited(3))
+        #expect(lines.filter { $0.stream == .stderr }.map(\.text) == [
+            "runner: \(repositoryRoot())/scenarios/default.yaml: isolation host (auto: creating network namespaces needs root "
+                + "(or CAP_NET_ADMIN and CAP_SYS_ADMIN)): server_ip 10.99.0.2 is not an address of this machine; run as root to "
+                + "give it to a network namespace, or pass --set network.server_ip=auto to use this machine's own address",
+        ])
+        #expect(lines.filter { $0.stream == .stdout }.isEmpty)
+    }
+
     @Test func malformedYAMLIsExitTwoWithPosition() throws {
         defer { folder.remove() }
         let path = try scenario("bad.yaml", "name: bad\ntransfer:\n  file: files/sample.txt\n  port: [5001\n")
@@ -125,7 +153,8 @@ import Testing
         #expect(lines == [
             "I am connecting to server side: 127.0.0.1",
             "I am sending file \"sample.txt\" for the 1st time",
-            "client: cannot reach the server at 127.0.0.1:1 within 0.2 s: connect 127.0.0.1:1: Connection refused",
+            "client: cannot reach the server at 127.0.0.1:1 within 0.2 s: connect 127.0.0.1:1: Connection refused; "
+                + "is the server running, not finished with its --count, and using the same --port and --protocol (tcp)?",
         ])
     }
 

@@ -100,7 +100,9 @@ extension NamespaceSuites {
             let output = try runner([path, "--submissions", folder.file("submissions")])
             #expect(output.status == .exited(1))
             #expect(output.stdout.contains("quiet  0/45  1 passed, 1 failed, 21 skipped"), "\(output.all)")
-            #expect(output.stdout.contains { $0.contains("FAIL server.ready: the server did not print its ready line \"I am ready\" within 2.0 s") })
+            #expect(output.stdout.contains {
+                $0.hasSuffix("FAIL server.ready: the server did not print its ready line \"I am ready\" within 2.0 s; its last error: \"oops\"")
+            }, "\(output.all)")
             #expect(output.stdout.contains("            err | oops"), "\(output.all)")
             #expect(output.stdout.contains("     skipped 21 checks: the server never became ready"), "\(output.all)")
             #expect(ProcessTable.eventually { ProcessTable.pids(containing: marker).isEmpty })

@@ -157,7 +157,62 @@ import Testing
             server: try SocketAddress(host: "127.0.0.1", port: port), filePath: standard, count: 1,
             connectTimeout: 200_000_000)
         let error = #expect(throws: FerryError.self) { try TransferClient(configuration: configuration, sink: RecordingSink()).run() }
-        #expect(error?.message == "cannot reach the server at 127.0.0.1:\(port) within 0.2 s: connect 127.0.0.1:\(port): Connection refused")
+        #expect(error?.message == "cannot reach the server at 127.0.0.1:\(port) within 0.2 s: connect 127.0.0.1:\(port): Connection refused; "
+            + "is the server running, not finished with its --count, and using the same --port and --protocol (tcp)?")
+    }
+
+    /// A web server where a Ferry server should be: the client stops at its first answer.
+    @Test func anAnswerThatIsNotAVerdictStopsTheClient() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let listener = try Socket(family: AF_INET, type: SOCK_STREAM, context: "web")
+        defer { listener.close() }
+        try listener.bind(to: SocketAddress(host: "127.0.0.1", port: port))
+        try listener.listen()
+        let accepted = BackgroundRun { () -> Int in
+            var connections = 0
+            // Answers every connection made within half a second, so a client that went on would be counted.
+            while connections < 5 {
+                guard try listener.waitReadable(nanoseconds: 500_000_000) else { break }
+                let (peer, _) = try listener.accept()
+                connections += 1
+                let answer = Array("HTTP/1.1 400 Bad Request\r\n\r\n".utf8)
+                try answer.withUnsafeBytes { try peer.send($0) }
+                peer.close()
+            }
+            return connections
+        }
+        let configuration = ClientConfiguration(
+            server: try SocketAddress(host: "127.0.0.1", port: port), filePath: standard, count: 5, connectTimeout: 1_000_000_000)
+        let error = #expect(throws: FerryError.self) { try TransferClient(configuration: configuration, sink: RecordingSink()).run() }
+        #expect(error?.message == "127.0.0.1:\(port) answered transfer 1 with bytes that are not a Ferry verdict "
+            + "(\"HTTP/1.1 400 Bad…\"): is a Ferry server listening there with --protocol tcp? stopping")
+        #expect(try accepted.join() == 1)
+    }
+
+    @Test func aDatagramThatIsNotFerrysStopsTheClient() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let echo = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "echo")
+        defer { echo.close() }
+        try echo.bind(to: SocketAddress(host: "127.0.0.1", port: port))
+        let answered = BackgroundRun { () -> Int in
+            var buffer = [UInt8](repeating: 0, count: 2048)
+            var answers = 0
+            while try echo.waitReadable(nanoseconds: 500_000_000) {
+                guard let (_, sender) = try buffer.withUnsafeMutableBytes({ try echo.receiveDatagram(into: $0) }) else { continue }
+                try ([0x00, 0xFF, 0x10] as [UInt8]).withUnsafeBytes { try echo.sendDatagram($0, to: sender) }
+                answers += 1
+            }
+            return answers
+        }
+        let configuration = ClientConfiguration(
+            server: try SocketAddress(host: "127.0.0.1", port: port), filePath: standard, count: 5, connectTimeout: 2_000_000_000,
+            transport: .udp)
+        let error = #expect(throws: FerryError.self) { try TransferClient(configuration: configuration, sink: RecordingSink()).run() }
+        #expect(error?.message == "127.0.0.1:\(port) answered transfer 1 with bytes that are not a Ferry datagram (00 ff 10): "
+            + "is a Ferry server listening there with --protocol udp? stopping")
+        #expect(try answered.join() == 1)
     }
 
     @Test func unreadableFileIsReported() throws {

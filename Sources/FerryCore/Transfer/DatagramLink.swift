@@ -17,6 +17,9 @@ final class DatagramLink {
     /// Datagrams handed to the kernel in one `send`: more than one with UDP segmentation offload
     /// (UDP_SEGMENT), where the kernel cuts one buffer into datagrams of `slot` bytes.
     private(set) var batch = 1
+    /// The first datagram from the server's address that is not Ferry's protocol, since the last
+    /// reset: the handshake stops at it (the socket is connected, so only that address reaches it).
+    var foreignDatagram: [UInt8]?
 
     /// `SOL_UDP` and `UDP_SEGMENT` from <netinet/udp.h>, which Glibc's module does not export.
     private static let solUDP: Int32 = 17
@@ -125,11 +128,13 @@ final class DatagramLink {
     /// others are dropped. Nil at the deadline, also when it has already passed.
     func receive(for transfer: UInt32, until deadline: UInt64) -> Datagram? {
         while true {
-            if let (count, _) = try? socket.receiveDatagram(into: receiveBuffer),
-                let datagram = Datagram.decode(UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count])),
-                datagram.transfer == transfer
-            {
-                return datagram
+            if let (count, _) = try? socket.receiveDatagram(into: receiveBuffer) {
+                let bytes = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count])
+                if let datagram = Datagram.decode(bytes) {
+                    if datagram.transfer == transfer { return datagram }
+                } else if foreignDatagram == nil {
+                    foreignDatagram = Array(bytes)
+                }
             }
             let now = MonotonicClock.now()
             if now >= deadline { return nil }
@@ -143,7 +148,7 @@ final class DatagramLink {
         _ request: Datagram, wait: UInt64, maximumWait: UInt64, deadline: UInt64, answer: (Datagram) -> Answer?
     ) throws -> Answer? {
         var wait = wait
-        while MonotonicClock.now() < deadline {
+        while MonotonicClock.now() < deadline && foreignDatagram == nil {
             try transmit(request)
             let until = min(MonotonicClock.now() + wait, deadline)
             while let datagram = receive(for: request.transfer, until: until) {

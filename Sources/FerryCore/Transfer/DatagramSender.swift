@@ -62,7 +62,8 @@ final class DatagramSender: TransferSender {
         let start = Datagram.start(
             transfer: transfer, size: payload.size, segments: UInt32(segments), payloadSize: UInt32(configuration.bufferSize),
             name: payload.name)
-        // `.some(nil)`: ready; `.some(verdict)`: refused; nil: no answer in time.
+        link.foreignDatagram = nil
+        // `.some(nil)`: ready; `.some(verdict)`: refused; nil: no answer in time, or an answer that is not Ferry's.
         let answer: DatagramVerdict?? = try link.repeatUntilAnswered(
             start, wait: 20_000_000, maximumWait: 200_000_000, deadline: MonotonicClock.now() + configuration.connectTimeout
         ) { datagram in
@@ -72,7 +73,11 @@ final class DatagramSender: TransferSender {
             return nil
         }
         if let answer { return answer }
-        throw unreachable(configuration, because: "no answer to the start of transfer \(transfer) (\(configuration.transport.rawValue))")
+        if let foreign = link.foreignDatagram {
+            throw ClientErrors.notFerry(configuration, transfer: Int(transfer), answered: foreign)
+        }
+        throw ClientErrors.unreachable(
+            configuration, because: "no answer to the start of transfer \(transfer) (\(configuration.transport.rawValue))", code: nil)
     }
 
     /// udp: every segment once, paced to `--udp-rate`, then `end` three times.

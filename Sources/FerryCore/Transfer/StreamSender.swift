@@ -14,6 +14,8 @@ struct StreamSender: TransferSender {
         connection.close()
         switch result {
         case .success(let verdict): return (started, SendOutcome(status: verdict.status, words: verdict.summary, tcp: tcp))
+        case .failure(let answer as ForeignAnswer):
+            throw ClientErrors.notFerry(configuration, transfer: n, answered: answer.bytes)
         case .failure(let error): return (started, SendOutcome(status: nil, words: "verdict lost (\(error))", tcp: tcp))
         }
     }
@@ -75,7 +77,7 @@ struct StreamSender: TransferSender {
                 let code = (error as? SystemError)?.code ?? 0
                 let retryable = [ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EHOSTUNREACH, ECONNRESET, EAGAIN, EINTR].contains(code)
                 guard retryable, MonotonicClock.now() + pause < deadline else {
-                    throw unreachable(configuration, because: "\(error)")
+                    throw ClientErrors.unreachable(configuration, because: "\(error)", code: code)
                 }
                 usleep(useconds_t(pause / 1000))
                 pause = min(pause * 2, 100_000_000)
@@ -103,6 +105,7 @@ struct StreamSender: TransferSender {
             if got == Verdict.length, let verdict = reply.withUnsafeBytes({ Verdict.decode($0) }) {
                 return .success(verdict)
             }
+            if got > 0 { return .failure(ForeignAnswer(bytes: Array(reply[0..<got]))) }
             return .failure(sendError ?? SystemError(call: "recv", code: EPROTO, context: "\(connection.context): no verdict"))
         } catch {
             return .failure(sendError ?? error)
@@ -110,8 +113,7 @@ struct StreamSender: TransferSender {
     }
 }
 
-/// The error for a server that could not be reached within `--connect-timeout`.
-func unreachable(_ configuration: ClientConfiguration, because reason: String) -> FerryError {
-    let seconds = Formatting.fixed(Double(configuration.connectTimeout) / 1e9, decimals: 1)
-    return FerryError("cannot reach the server at \(configuration.server) within \(seconds) s: \(reason)")
+/// Bytes that came back where a verdict was due but are not one.
+struct ForeignAnswer: Error {
+    var bytes: [UInt8]
 }

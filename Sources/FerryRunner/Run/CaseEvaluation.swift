@@ -53,7 +53,8 @@ struct CaseEvaluation {
                 let passed = end == expected
                 let strays = facts.strays[side].map { $0.isEmpty ? "" : "; its output was still held after it exited by \($0.joined(separator: ", "))" } ?? ""
                 return Check(
-                    name: CheckName.exit(side), passed: passed, detail: "expected \(expected), got \(actual)\(strays)",
+                    name: CheckName.exit(side), passed: passed,
+                    detail: "expected \(expected), got \(actual)\(strays)" + (passed ? "" : Self.lastError(log)),
                     context: passed ? [] : Self.lastStderr(log))
             }
         }
@@ -151,6 +152,19 @@ struct CaseEvaluation {
     /// The last stderr lines of a side that failed (a Python traceback), to quote.
     static func lastStderr(_ log: [CapturedLine]) -> [String] {
         log.filter { $0.stream == .stderr }.suffix(quotedStderrLines).map(\.quoted)
+    }
+
+    /// The most characters of a side's last stderr line quoted in a check's one-line detail.
+    static let quotedErrorLength = 200
+
+    /// `; its last error: "server: bind 10.99.0.2:5001: Cannot assign requested address"` for a side
+    /// that printed anything on stderr, so the one line (JUnit message, GitHub annotation) says why;
+    /// empty otherwise.
+    static func lastError(_ log: [CapturedLine]) -> String {
+        guard let line = log.last(where: { $0.stream == .stderr && !$0.text.allSatisfy(\.isWhitespace) }) else { return "" }
+        let text = line.text.trimmingCharacters(in: .whitespaces)
+        let shown = text.count > quotedErrorLength ? text.prefix(quotedErrorLength) + "…" : Substring(text)
+        return "; its last error: \"\(shown)\""
     }
 
     private func messageChecks(_ side: CheckName.Side, rules: [MessageRule], log: [CapturedLine]) -> [Check] {

@@ -64,12 +64,20 @@ public final class CaseHosts {
             return (server, server)
         case .host:
             let requested = network.serverIP ?? "auto"
+            let resolved: String
             do {
-                let resolved = try AddressPolicy.resolve(requested, port: 0, allowLoopback: false).host
-                return (resolved, resolved)
+                resolved = try AddressPolicy.resolve(requested, port: 0, allowLoopback: false).host
             } catch {
                 throw FerryRunError.environment("host isolation: server_ip \(requested): \(error)")
             }
+            // On this machine's own network the server can only listen on one of its addresses.
+            let own = (try? InterfaceAddress.current().map(\.address)) ?? []
+            if requested != "auto" && !own.isEmpty && !own.contains(resolved) {
+                throw FerryRunError.environment(
+                    "host isolation: server_ip \(requested) is not an address of this machine; run as root to give it to a "
+                        + "network namespace, or pass --set network.server_ip=auto to use this machine's own address")
+            }
+            return (resolved, resolved)
         }
     }
 

@@ -229,9 +229,10 @@ public struct CaseRunner: Sendable {
             : "within the case limit of \(Formatting.fixed(scenario.timeouts.caseLimit, decimals: 1)) s"
         if let problem = waitUntilReady(server, until: min(deadline, readyLimit), limitText: limitText) {
             sides.serverEnd = server.stop()
+            let output = server.output.snapshot
             sides.checks.append(Check(
-                name: CheckName.serverReady, passed: false, detail: problem,
-                context: CaseEvaluation.lastStderr(server.output.snapshot)))
+                name: CheckName.serverReady, passed: false, detail: problem + CaseEvaluation.lastError(output),
+                context: CaseEvaluation.lastStderr(output)))
             sides.blocker = "the server never became ready"
             return sides
         }

@@ -79,8 +79,8 @@ public enum Runner {
             try checkBinaries(for: scenarios, in: request.options.binaries)
             let unavailable = scenarios.contains { $0.network.isolation.makesNamespaces } ? Privileges.namespaceUnavailableReason() : nil
             let modes = try scenarios.map { try CaseHosts.choose($0.network.isolation, unavailableReason: unavailable) }
-            for (scenario, (mode, _)) in zip(scenarios, modes) where mode == .host {
-                try checkHostIsolation(scenario, jobs: request.options.jobs)
+            for (scenario, (mode, note)) in zip(scenarios, modes) where mode == .host {
+                try checkHostIsolation(scenario, jobs: request.options.jobs, note: note)
             }
             let runners = submissions.flatMap { submission in
                 zip(scenarios, modes).flatMap { scenario, mode in
@@ -164,8 +164,14 @@ public enum Runner {
 
     /// Host isolation runs on this machine's own network: no host names, hosts files or
     /// parallel cases (they would share ports).
-    static func checkHostIsolation(_ scenario: Scenario, jobs: Int) throws {
+    static func checkHostIsolation(_ scenario: Scenario, jobs: Int, note: String) throws {
         let network = scenario.network
+        do {
+            _ = try CaseHosts.addresses(.host, network)
+        } catch FerryRunError.environment(let reason) {
+            // `host isolation: …` becomes `scenarios/default.yaml: isolation host (auto: …): …`.
+            throw FerryRunError.environment("\(scenario.path): isolation \(note): " + reason.replacingOccurrences(of: "host isolation: ", with: ""))
+        }
         if network.serverHostname != nil || network.clientHostname != nil || !network.hosts.isEmpty {
             throw FerryRunError.environment("\(scenario.path): network.hostnames and network.hosts need namespaces, but this run uses host isolation")
         }
