@@ -153,6 +153,16 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         #expect(TerminalReport.summary(results) == "2 passed, 1 failed")
     }
 
+    @Test func manyFailedChecksStayReadable() {
+        var result = results[1]
+        result.checks = (1...20).map { Check(name: "server.messages.\($0)", passed: false, detail: "missing", context: ["1: a", "2: b"]) }
+        let lines = TerminalReport.failureLines(result)
+        // Every failed check has its line; only the first three quote the output around them.
+        #expect(lines.filter { $0.hasPrefix("     FAIL ") }.count == 20)
+        #expect(lines.filter { $0 == "          output around there:" }.count == TerminalReport.checksWithContext)
+        #expect(lines.count == 20 + 3 * 3 + 1)
+    }
+
     @Test func comparisonTableHasARowPerCase() {
         let lines = ComparisonTable.lines(results)
         #expect(lines.count == 4)

@@ -24,14 +24,20 @@ public enum TerminalReport {
     /// The most context lines shown per failed check.
     public static let contextLines = 10
 
+    /// The most failed checks shown with their context lines; the others get their one line, so a
+    /// case with twenty failed checks stays readable (the logs hold everything).
+    public static let checksWithContext = 3
+
     /// The lines explaining a failed case; empty for a passed one.
     public static func failureLines(_ result: CaseResult) -> [String] {
         let failures = result.failures
         guard !failures.isEmpty else { return [] }
         var lines: [String] = []
+        var shownContext = 0
         for failure in failures {
             lines.append("     FAIL \(failure.name): \(failure.detail)")
-            guard !failure.context.isEmpty else { continue }
+            guard !failure.context.isEmpty, shownContext < checksWithContext else { continue }
+            shownContext += 1
             let aroundLine = failure.context.first?.first?.isNumber == true
             lines.append(aroundLine ? "          output around there:" : "          its last lines:")
             lines += failure.context.suffix(contextLines).map { "            \($0)" }
