@@ -81,6 +81,8 @@ struct RunnerCommand: ParsableCommand {
         SignalWatcher.install { signal in
             let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
             // One write(2) straight to stderr: the main thread may be adding to the stdout buffer.
+            // The progress lines are lifted for good first, so nothing below is drawn over.
+            InterruptedRun.shared.stopProgress()
             let line = "runner: interrupted by \(name): stopping children and removing namespaces\n"
             _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             ProcessRegistry.shared.stopAll()
@@ -112,7 +114,7 @@ struct RunnerCommand: ParsableCommand {
         // On a terminal, a live line per running case; into a pipe or a file, plain lines only.
         var sink: LineSink = StandardStreams()
         let board = isatty(STDOUT_FILENO) == 1 && !quiet && !dryRun
-            ? ProgressBoard(style: request.style, write: { text in text.withCString { _ = Glibc.write(STDOUT_FILENO, $0, strlen($0)) } })
+            ? ProgressBoard(style: request.style, write: StandardStreams.writeNow)
             : nil
         if let board {
             request.options.progress = board

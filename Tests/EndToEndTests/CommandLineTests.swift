@@ -55,8 +55,8 @@ import Testing
         #expect(status == .exited(3))
         #expect(lines.filter { $0.stream == .stderr }.map(\.text) == [
             "runner: \(repositoryRoot())/scenarios/default.yaml: isolation host (auto: creating network namespaces needs root "
-                + "(or CAP_NET_ADMIN and CAP_SYS_ADMIN)): server_ip 10.99.0.2 is not an address of this machine; run as root to "
-                + "give it to a network namespace, or pass --set network.server_ip=auto to use this machine's own address",
+                + "(or CAP_NET_ADMIN and CAP_SYS_ADMIN)): server_ip 10.99.0.2 is not an address of this machine; give it "
+                + "to a network namespace (isolation: namespaces, as root), or pass --set network.server_ip=auto to use this machine's own address",
         ])
         #expect(lines.filter { $0.stream == .stdout }.isEmpty)
     }

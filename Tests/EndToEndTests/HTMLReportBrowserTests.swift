@@ -35,6 +35,9 @@ extension NamespaceSuites {
             let cases = try #require(report["cases"] as? [[String: Any]])
             #expect(cases.count == 3)
             let sections = dom.components(separatedBy: "<section class=\"case\"").dropFirst()
+            #expect(sections.count == cases.count)
+            // The scenario requires udp to lose copies at 5% loss, so some case must show red.
+            #expect(cases.contains { $0["protocol"] as? String == "udp" && ($0["incorrect"] as? Int ?? 0) > 0 })
             for (entry, section) in zip(cases, sections) {
                 let incorrect = entry["incorrect"] as? Int ?? -1
                 let red = section.components(separatedBy: "class=\"incorrect\"").count - 1

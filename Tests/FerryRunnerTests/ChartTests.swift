@@ -54,22 +54,33 @@ import Testing
         #expect(svg.contains(">1 s<") && svg.contains(">100 µs<"))
     }
 
+    @Test func aTransferTimedAtZeroStillShows() {
+        let svg = TransferChart(times: [0, 1, 0], incorrect: [3], color: Palette.client, label: "x").render()
+        let heights = svg.components(separatedBy: "height=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
+        #expect(count(svg, "class=\"incorrect\"") == 1)
+        #expect(heights.allSatisfy { $0 >= 2 }, "\(heights)")
+    }
+
     @Test func moreThanBarLimitTransfersDrawAHistogram() {
         let times = (1...(TransferChart.barLimit + 1)).map { Double($0 % 50 + 1) / 100 }
         let svg = TransferChart(times: times, incorrect: [1, 2, 3], average: 0.25, color: Palette.server, label: "x").render()
         #expect(svg.contains("class=\"chart-histogram\""))
         #expect(!svg.contains("class=\"transfer\""))
-        let binned = svg.components(separatedBy: "class=\"bin\"><title>").dropFirst().compactMap { part -> Int? in
-            let title = part.prefix { $0 != "<" }
-            return title.split(separator: " ").dropLast().last.flatMap { Int($0) }
+        func counted(_ kind: String) -> Int {
+            svg.components(separatedBy: "class=\"\(kind)\"><title>").dropFirst().compactMap { part -> Int? in
+                let title = part.prefix { $0 != "<" }
+                return title.split(separator: ":").last?.split(separator: " ").first.flatMap { Int($0) }
+            }.reduce(0, +)
         }
-        #expect(binned.reduce(0, +) == times.count)
-        #expect(count(svg, "class=\"incorrect\"") >= 1)
+        #expect(counted("bin") == times.count)
+        #expect(counted("incorrect") == 3)
     }
 
     @Test func transferTicksAreRoundAndIncludeBothEnds() {
         #expect(TransferChart.transferTicks(100) == [1, 20, 40, 60, 80, 100])
         #expect(TransferChart.transferTicks(1) == [1])
+        #expect(TransferChart.transferTicks(2) == [1, 2])
+        #expect(TransferChart.transferTicks(5) == [1, 2, 3, 4, 5])
         #expect(TransferChart.transferTicks(7).first == 1 && TransferChart.transferTicks(7).last == 7)
     }
 
@@ -77,6 +88,7 @@ import Testing
         #expect(HTMLReport.link(to: "/w/runs/case-1/server.log", from: "/w/runs") == "case-1/server.log")
         #expect(HTMLReport.link(to: "/w/runs/case-1", from: "/w/reports") == "../runs/case-1")
         #expect(HTMLReport.link(to: "/w/x.log", from: nil) == "/w/x.log")
+        #expect(HTMLReport.link(to: "/w/try#2/a b?.log", from: "/w") == "try%232/a%20b%3F.log")
     }
 }
 

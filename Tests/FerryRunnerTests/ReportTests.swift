@@ -193,6 +193,16 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         // No scripts: the report reads without JavaScript.
         #expect(!html.contains("<script"))
     }
+
+    @Test func incorrectCopiesThatCannotBePlacedAreSaidAndSubmissionsGetTheirOwnSections() {
+        var judged = [results[1], results[1]]
+        judged[0].submission = "alice"
+        judged[1].submission = "bob"
+        let html = HTMLReport.render(judged)
+        #expect(html.contains("<p class=\"note\">1 of the 1 incorrect copies are not marked"))
+        #expect(html.contains("id=\"alice-b-tcp-4096\"") && html.contains("id=\"bob-b-tcp-4096\""))
+        #expect(html.contains(">bob: b[tcp,4096]</a>"))
+    }
 }
 
 @Suite struct RunnerPartsTests {

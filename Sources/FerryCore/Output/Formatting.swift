@@ -27,6 +27,8 @@ public enum Formatting {
     public static func fixed(_ value: Double, decimals: Int) -> String {
         var scale: Int64 = 1
         for _ in 0..<decimals { scale *= 10 }
+        // Beyond what 64 bits hold (a program printing nanoseconds since 1970): as Swift writes it.
+        guard value.isFinite, abs(value) * Double(scale) < 9e18 else { return value.description }
         let scaled = Int64((abs(value) * Double(scale)).rounded(.toNearestOrAwayFromZero))
         let sign = value < 0 && scaled != 0 ? "-" : ""
         let whole = scaled / scale

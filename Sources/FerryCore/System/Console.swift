@@ -80,6 +80,13 @@ public final class StandardStreams: LineSink {
         outputCount = 0
     }
 
+    /// Writes `text` to standard output at once, past any held lines (which the caller must not
+    /// have): for what redraws the terminal, such as the runner's progress lines.
+    public static func writeNow(_ text: String) {
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0), to: STDOUT_FILENO) }
+    }
+
     private static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32) {
         // A closed stdout must not stop a transfer in progress: drop the line.
         try? writeFully(bytes, "write", "standard output") { Glibc.write(fd, $0.baseAddress, $0.count) }

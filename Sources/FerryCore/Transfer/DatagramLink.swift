@@ -144,11 +144,14 @@ final class DatagramLink {
 
     /// Sends `request` again and again, waiting `wait` after each (doubling up to `maximumWait`),
     /// until `answer` accepts a datagram of the transfer or `deadline` passes.
+    /// With `stopAtForeign` (the handshake), it also stops at the first datagram that is not
+    /// Ferry's (see `foreignDatagram`).
     func repeatUntilAnswered<Answer>(
-        _ request: Datagram, wait: UInt64, maximumWait: UInt64, deadline: UInt64, answer: (Datagram) -> Answer?
+        _ request: Datagram, wait: UInt64, maximumWait: UInt64, deadline: UInt64, stopAtForeign: Bool = false,
+        answer: (Datagram) -> Answer?
     ) throws -> Answer? {
         var wait = wait
-        while MonotonicClock.now() < deadline && foreignDatagram == nil {
+        while MonotonicClock.now() < deadline && !(stopAtForeign && foreignDatagram != nil) {
             try transmit(request)
             let until = min(MonotonicClock.now() + wait, deadline)
             while let datagram = receive(for: request.transfer, until: until) {

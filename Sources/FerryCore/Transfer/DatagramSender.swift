@@ -65,7 +65,8 @@ final class DatagramSender: TransferSender {
         link.foreignDatagram = nil
         // `.some(nil)`: ready; `.some(verdict)`: refused; nil: no answer in time, or an answer that is not Ferry's.
         let answer: DatagramVerdict?? = try link.repeatUntilAnswered(
-            start, wait: 20_000_000, maximumWait: 200_000_000, deadline: MonotonicClock.now() + configuration.connectTimeout
+            start, wait: 20_000_000, maximumWait: 200_000_000, deadline: MonotonicClock.now() + configuration.connectTimeout,
+            stopAtForeign: true
         ) { datagram in
             if case .ready = datagram { return .some(nil) }
             // Busy with another client: ask again until --connect-timeout.

@@ -15,7 +15,7 @@ public enum HTMLReport {
             table{border-collapse:collapse;margin:.5em 0}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right;vertical-align:top}
             td:first-child,th:first-child,th.detail{text-align:left}table.cases td{white-space:nowrap}.pass{color:#17803d}.fail{color:#b42318;font-weight:bold}.skip{color:#6b7280}
             td.detail{text-align:left;max-width:60em}pre{margin:.2em 0;white-space:pre-wrap;font-size:85%}
-            p.meta,p.facts{color:#555}figure{margin:1.2em 0}figcaption{font-weight:bold;margin-bottom:.3em}
+            p.meta,p.facts,p.note{color:#555}figure{margin:1.2em 0}figcaption{font-weight:bold;margin-bottom:.3em}
             table.grid td{text-align:left;min-width:13em}td.exact{background:#f0fdf4}td.lossy{background:#fef2f2}td.none{color:#999}
             div.rate{height:.5em;background:#e5e7eb;margin:.3em 0;width:10em}div.rate span{display:block;height:100%;background:\(Palette.incorrect)}
             ul.legend{list-style:none;padding:0;margin:.3em 0;font-size:90%}ul.legend li{display:inline-block;margin-right:1.2em}
@@ -33,16 +33,26 @@ public enum HTMLReport {
         return html + "</body></html>\n"
     }
 
-    static func anchor(_ result: CaseResult) -> String { CaseRunner.folderName(result.name) }
+    /// The case's name, after its submission's with `--submissions` (the same case runs for each).
+    static func displayName(_ result: CaseResult) -> String {
+        result.submission.map { "\($0): \(result.name)" } ?? result.name
+    }
+
+    /// The case section's id: unique across submissions.
+    static func anchor(_ result: CaseResult) -> String { CaseRunner.folderName(displayName(result)) }
+
+    /// `<span class="pass">PASS</span>` or `<span class="fail">FAIL</span>`.
+    static func verdict(_ result: CaseResult) -> String {
+        "<span class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL")</span>"
+    }
 
     private static func caseTable(_ results: [CaseResult]) -> String {
         var html = "<h2>Cases</h2>\n<table class=\"cases\"><tr><th>case</th><th>result</th><th>protocol</th><th>link</th><th>buffer</th>"
             + "<th>transfers</th><th>incorrect</th><th>client avg ms</th><th>server avg ms</th><th>MB/s</th>"
             + "<th>retransmissions</th><th>datagrams lost</th></tr>\n"
         for result in results {
-            html += "<tr><td><a href=\"#\(anchor(result))\">\(Markup.escape(result.name))</a></td>"
-            html += "<td class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL")</td>"
-            html += "<td>\(result.transport)</td><td>\(Markup.escape(result.impairment ?? "clean"))</td>"
+            html += "<tr><td><a href=\"#\(anchor(result))\">\(Markup.escape(displayName(result)))</a></td><td>\(verdict(result))</td>"
+            html += "<td>\(result.transport)</td><td>\(Markup.escape(ComparisonSection.link(of: result)))</td>"
             html += "<td>\(result.bufferSize)</td><td>\(result.repetitions)</td><td>\(result.incorrect)</td>"
             html += "<td>\(result.clientAverage.map(Formatting.milliseconds) ?? "-")</td>"
             html += "<td>\(result.serverAverage.map(Formatting.milliseconds) ?? "-")</td>"
@@ -54,8 +64,7 @@ public enum HTMLReport {
     }
 
     private static func section(_ result: CaseResult, folder: String?) -> String {
-        var html = "<section class=\"case\" id=\"\(anchor(result))\"><h3>\(Markup.escape(result.name)) "
-            + "<span class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL")</span></h3>\n"
+        var html = "<section class=\"case\" id=\"\(anchor(result))\"><h3>\(Markup.escape(displayName(result))) \(verdict(result))</h3>\n"
         html += "<p class=\"facts\">\(Markup.escape(facts(result)))<br>logs: "
         html += ["server.log", "client.log"].map { "<a href=\"\(Markup.escape(link(to: "\(result.folder)/\($0)", from: folder)))\">\($0)</a>" }
             .joined(separator: " · ")
@@ -63,15 +72,20 @@ public enum HTMLReport {
         html += checksTable(result)
         let incorrect = Set(result.verified.incorrectCopies)
         let connect = result.counters?.connectMs ?? []
-        html += figure(
-            "client: time per transfer", key: keys(color: Palette.client, connect: !connect.isEmpty, incorrect: !incorrect.isEmpty),
-            chart: TransferChart(times: result.clientTimes, connect: connect.count == result.clientTimes.count ? connect : [],
-                                 incorrect: incorrect, average: result.clientAverage, color: Palette.client,
-                                 label: "client time per transfer of \(result.name)"))
-        html += figure(
-            "server: time per transfer", key: keys(color: Palette.server, connect: false, incorrect: !incorrect.isEmpty),
-            chart: TransferChart(times: result.serverTimes, incorrect: incorrect, average: result.serverAverage,
-                                 color: Palette.server, label: "server time per transfer of \(result.name)"))
+        let client = TransferChart(
+            times: result.clientTimes, connect: connect.count == result.clientTimes.count ? connect : [], incorrect: incorrect,
+            average: result.clientAverage, color: Palette.client, label: "client time per transfer of \(displayName(result))")
+        let server = TransferChart(
+            times: result.serverTimes, incorrect: incorrect, average: result.serverAverage, color: Palette.server,
+            label: "server time per transfer of \(displayName(result))")
+        html += figure("client: time per transfer", chart: client)
+        html += figure("server: time per transfer", chart: server)
+        let unplaced = result.incorrect - result.verified.incorrectCopies.count
+        if unplaced > 0 {
+            html += "<p class=\"note\">\(unplaced) of the \(result.incorrect) incorrect copies are not marked: which transfers they "
+                + "belong to is not known (\(Markup.escape(result.verified.problem ?? "fewer bytes reached the port than the identical copies hold")))."
+                + "</p>\n"
+        }
         return html + "</section>\n"
     }
 
@@ -96,31 +110,36 @@ public enum HTMLReport {
         return parts.joined(separator: " · ")
     }
 
-    private static func figure(_ caption: String, key: String, chart: TransferChart) -> String {
+    private static func figure(_ caption: String, chart: TransferChart) -> String {
         guard !chart.times.isEmpty else {
             return "<figure><figcaption>\(caption)</figcaption><p>no times printed</p></figure>\n"
         }
-        let shape = chart.times.count > TransferChart.barLimit ? " (histogram of \(chart.times.count) transfers)" : ""
+        let histogram = chart.times.count > TransferChart.barLimit
+        let shape = histogram ? " (histogram of \(chart.times.count) transfers)" : ""
+        // The key names only what the chart draws.
+        var keys = [(chart.color, histogram ? "transfers" : "transfer")]
+        if !histogram && !chart.connect.isEmpty { keys.append((Palette.connect, "connect time (SYN to established), a tick")) }
+        if chart.times.indices.contains(where: { chart.incorrect.contains($0 + 1) }) { keys.append((Palette.incorrect, "copy incorrect")) }
+        if chart.average != nil { keys.append((Palette.average, "average (dashed)")) }
+        let key = "<ul class=\"legend\">" + keys.map { "<li><span class=\"swatch\" style=\"background:\($0.0)\"></span>\($0.1)</li>" }
+            .joined() + "</ul>"
         return "<figure><figcaption>\(caption)\(shape)</figcaption>\(chart.render())\(key)</figure>\n"
     }
 
-    private static func keys(color: String, connect: Bool, incorrect: Bool) -> String {
-        var items = [(color, connect ? "data and verdict" : "transfer")]
-        if connect { items.append((Palette.connect, "connect (SYN to established)")) }
-        if incorrect { items.append((Palette.incorrect, "copy incorrect")) }
-        items.append((Palette.average, "average (dashed)"))
-        return "<ul class=\"legend\">" + items.map { "<li><span class=\"swatch\" style=\"background:\($0.0)\"></span>\($0.1)</li>" }
-            .joined() + "</ul>"
-    }
-
-    /// `path` as a link from a page in `folder`: relative when both are known, else as it is.
+    /// `path` as a link from a page in `folder`: relative when both are known, else as it is;
+    /// each part percent-encoded (a folder named `try#2` must not end the link at `#`).
     static func link(to path: String, from folder: String?) -> String {
-        guard let folder else { return path }
         let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
-        let base = URL(fileURLWithPath: folder).standardizedFileURL.pathComponents
-        let common = zip(target, base).prefix { $0 == $1 }.count
-        let parts = Array(repeating: "..", count: base.count - common) + target.dropFirst(common)
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
+        var parts = Array(target.dropFirst())
+        var prefix = "/"
+        if let folder {
+            let base = URL(fileURLWithPath: folder).standardizedFileURL.pathComponents
+            let common = zip(target, base).prefix { $0 == $1 }.count
+            parts = Array(repeating: "..", count: base.count - common) + target.dropFirst(common)
+            prefix = ""
+        }
+        let encoded = parts.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", "?", "#", ";"])) ?? $0 }
+        return parts.isEmpty ? "." : prefix + encoded.joined(separator: "/")
     }
 
     /// Every check of a case: status, name, points, detail and any quoted output.

@@ -107,13 +107,14 @@ public final class ProgressBoard: Sendable {
         var count = 0
         for key in state.running.keys.sorted() {
             guard var running = state.running[key] else { continue }
-            for line in running.output.lines(from: running.scanned) where line.stream == .stdout {
+            let arrived = running.output.lines(from: running.scanned)
+            running.scanned += arrived.count
+            for line in arrived where line.stream == .stdout {
                 if let ms = running.readTime(line.text) {
                     running.done += 1
                     running.total += ms
                 }
             }
-            running.scanned = running.output.count
             state.running[key] = running
             text += style.dim(String(Self.line(running, now: Date()).prefix(columns - 1))) + "\n"
             count += 1

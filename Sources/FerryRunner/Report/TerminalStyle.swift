@@ -5,8 +5,10 @@ import Glibc
 /// dimmed. Off when stdout is not a terminal, when `NO_COLOR` is set to anything non-empty
 /// (no-color.org), or with `--no-color`; then the text is exactly the plain text.
 public struct TerminalStyle: Sendable, Equatable {
+    /// Whether text gets colour codes.
     public let colored: Bool
 
+    /// A style with colour on or off.
     public init(colored: Bool) { self.colored = colored }
 
     /// The style for this process: colour only on a terminal, and only when not turned off.
@@ -19,12 +21,16 @@ public struct TerminalStyle: Sendable, Equatable {
         decide(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfo.processInfo.environment, noColor: noColor)
     }
 
+    /// No colour: the text as it is.
     public static let plain = TerminalStyle(colored: false)
 
     private func wrap(_ text: String, _ code: String) -> String { colored ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
 
+    /// Green.
     public func pass(_ text: String) -> String { wrap(text, "32") }
+    /// Bold red.
     public func fail(_ text: String) -> String { wrap(text, "1;31") }
+    /// Faint.
     public func dim(_ text: String) -> String { wrap(text, "2") }
 
     /// A report line with its leading verdict word coloured: `PASS …`, `FAIL …`, `     FAIL …`.

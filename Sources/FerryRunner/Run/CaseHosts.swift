@@ -74,8 +74,8 @@ public final class CaseHosts {
             let own = (try? InterfaceAddress.current().map(\.address)) ?? []
             if requested != "auto" && !own.isEmpty && !own.contains(resolved) {
                 throw FerryRunError.environment(
-                    "host isolation: server_ip \(requested) is not an address of this machine; run as root to give it to a "
-                        + "network namespace, or pass --set network.server_ip=auto to use this machine's own address")
+                    "host isolation: server_ip \(requested) is not an address of this machine; give it to a network namespace "
+                        + "(isolation: namespaces, as root), or pass --set network.server_ip=auto to use this machine's own address")
             }
             return (resolved, resolved)
         }

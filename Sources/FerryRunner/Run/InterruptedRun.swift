@@ -27,6 +27,12 @@ public final class InterruptedRun: Sendable {
         }
     }
 
+    /// On the signal thread, first: lifts the progress lines for good, so that what is written
+    /// next is not drawn over.
+    public func stopProgress() {
+        state.withLock { $0.request?.options.progress }?.stop()
+    }
+
     /// A case finished and was reported.
     func finished(_ result: CaseResult) {
         state.withLock { if !$0.taken { $0.results.append(result) } }

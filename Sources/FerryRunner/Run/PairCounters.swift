@@ -14,6 +14,7 @@ public struct PairCounters: Sendable, Equatable {
     /// Data datagrams the server found lost, summed over the transfers (udp and rudp).
     public var datagramsLost: Int?
 
+    /// No counters yet.
     public init() {}
 
     /// The counters in the pair's results files; nil when neither can be read.
@@ -29,8 +30,9 @@ public struct PairCounters: Sendable, Equatable {
                 counters.rttMs = tcp.map(\.rttMs)
                 counters.retransmissions = tcp.map(\.retransmissions)
             } else {
+                // rudp: a transfer whose verdict was lost has no counts, and counts 0.
                 let resent = transfers.map { $0.datagrams?.retransmitted }
-                if !resent.isEmpty && resent.allSatisfy({ $0 != nil }) { counters.retransmissions = resent.map { $0! } }
+                if resent.contains(where: { $0 != nil }) { counters.retransmissions = resent.map { $0 ?? 0 } }
             }
         }
         let lost = server?.transfers.compactMap(\.datagrams) ?? []

@@ -79,7 +79,8 @@ public enum Runner {
             try checkBinaries(for: scenarios, in: request.options.binaries)
             let unavailable = scenarios.contains { $0.network.isolation.makesNamespaces } ? Privileges.namespaceUnavailableReason() : nil
             let modes = try scenarios.map { try CaseHosts.choose($0.network.isolation, unavailableReason: unavailable) }
-            for (scenario, (mode, note)) in zip(scenarios, modes) where mode == .host {
+            for (scenario, (mode, note)) in zip(scenarios, modes)
+            where mode == .host && scenario.cases.contains(where: { request.options.selects($0.name) }) {
                 try checkHostIsolation(scenario, jobs: request.options.jobs, note: note)
             }
             let runners = submissions.flatMap { submission in

@@ -12,7 +12,7 @@ enum ComparisonSection {
             + "and the throughput of every case, by protocol and link.</p>\n"
         html += grid(results)
         let series = results.enumerated().map { index, result in
-            DistributionChart.Series(name: result.name, times: times(of: result), color: Palette.forCase(index))
+            DistributionChart.Series(name: HTMLReport.displayName(result), times: times(of: result), color: Palette.forCase(index))
         }
         if series.contains(where: { !$0.times.isEmpty }) {
             html += "<figure><figcaption>Time per transfer, all cases: the share of transfers done within a time</figcaption>"
@@ -57,8 +57,7 @@ enum ComparisonSection {
 
     private static func cell(_ result: CaseResult) -> String {
         let rate = Double(result.incorrect) / Double(max(result.repetitions, 1))
-        var html = "<a href=\"#\(HTMLReport.anchor(result))\">\(Markup.escape(result.name))</a>"
-        html += " <span class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "PASS" : "FAIL")</span>"
+        var html = "<a href=\"#\(HTMLReport.anchor(result))\">\(Markup.escape(HTMLReport.displayName(result)))</a> \(HTMLReport.verdict(result))"
         html += "<div class=\"rate\" title=\"error rate\"><span style=\"width:\(SVG.number(rate * 100))%\"></span></div>"
         html += "<span class=\"incorrect-count\">\(result.incorrect)/\(result.repetitions) incorrect "
             + "(\(Formatting.fixed(rate * 100, decimals: 2))%)</span>"

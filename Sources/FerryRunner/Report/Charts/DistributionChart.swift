@@ -28,10 +28,7 @@ struct DistributionChart {
         func x(_ value: Double) -> Double { Self.left + plotWidth * scale.fraction(value) }
         func y(_ share: Double) -> Double { Self.top + plotHeight * (1 - share) }
         var svg = SVG(width: Self.width, height: Self.height)
-        for tick in scale.ticks {
-            svg.line(x1: x(tick.value), y1: Self.top, x2: x(tick.value), y2: y(0), stroke: Palette.grid)
-            if tick.labelled { svg.text(LogScale.label(tick.value), x: x(tick.value), y: y(0) + 16, anchor: .middle, fill: Palette.axis) }
-        }
+        svg.timeAxisAlongX(scale, left: Self.left, right: Self.width - Self.right, top: Self.top, bottom: y(0))
         for share in [0.0, 0.25, 0.5, 0.75, 1.0] {
             svg.line(x1: Self.left, y1: y(share), x2: Self.width - Self.right, y2: y(share), stroke: Palette.grid)
             svg.text("\(Int(share * 100))%", x: Self.left - 6, y: y(share) + 4, anchor: .end, fill: Palette.axis)

@@ -42,6 +42,16 @@ struct SVG {
             + "fill=\"\(fill)\">\(Markup.escape(text))</text>"
     }
 
+    /// A logarithmic time axis along x between `left` and `right`, with grid lines from `top` to
+    /// `bottom` and the labelled ticks' values under it.
+    mutating func timeAxisAlongX(_ scale: LogScale, left: Double, right: Double, top: Double, bottom: Double) {
+        for tick in scale.ticks {
+            let x = left + (right - left) * scale.fraction(tick.value)
+            line(x1: x, y1: top, x2: x, y2: bottom, stroke: Palette.grid)
+            if tick.labelled { text(LogScale.label(tick.value), x: x, y: bottom + 16, anchor: .middle, fill: Palette.axis) }
+        }
+    }
+
     /// The element, with `label` as its accessible name and `kind` as its class (`chart-times`, ...).
     func render(label: String, kind: String) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"\(kind)\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\" "

@@ -4,7 +4,9 @@ import Foundation
 /// One side's times per transfer on a logarithmic axis, so that one slow transfer (a lost SYN
 /// costs 1 s) does not flatten the others: a bar per transfer up to `barLimit` transfers, a
 /// histogram of the times beyond. Incorrect copies are red, the average is a dashed line, and
-/// for the tcp client the handshake's part of each transfer is drawn in a lighter shade.
+/// for the tcp client a light tick on each bar marks how long its `connect` took (on the same
+/// axis: a tick at the top of the bar is a transfer that was nearly all handshake). A bar never
+/// shrinks below 2 px, so a transfer timed at 0 ms (whole-millisecond clocks) still shows.
 struct TransferChart {
     /// Milliseconds per transfer; index 0 is transfer 1.
     var times: [Double]
@@ -54,28 +56,32 @@ struct TransferChart {
         for (index, value) in times.enumerated() {
             let n = index + 1
             let x = Self.left + Double(index) * slot
-            let width = max(slot * 0.8, 0.5)
+            let width = Self.barWidth(slot)
             let wrong = incorrect.contains(n)
-            let y = Self.y(value, scale)
+            let y = min(Self.y(value, scale), bottomY - 2)
             var title = "transfer \(n): \(Formatting.milliseconds(value)) ms"
             if index < connect.count { title += " (connect \(Formatting.milliseconds(connect[index])) ms)" }
             if wrong { title += ", copy incorrect" }
             svg.rect(x: x, y: y, width: width, height: bottomY - y, fill: wrong ? Palette.incorrect : color, title: title,
                      className: wrong ? "incorrect" : "transfer")
             if index < connect.count {
-                let top = Self.y(connect[index], scale)
-                svg.rect(x: x, y: top, width: width, height: bottomY - top, fill: Palette.connect, className: "connect")
+                let mark = min(Self.y(connect[index], scale), bottomY - 2)
+                svg.rect(x: x, y: mark - 1, width: width, height: 2, fill: Palette.connect,
+                         title: "transfer \(n): connect \(Formatting.milliseconds(connect[index])) ms", className: "connect")
             }
         }
         drawAverageAcross(scale, into: &svg)
         for n in Self.transferTicks(times.count) {
-            let x = Self.left + (Double(n) - 0.5) * slot
+            let x = Self.left + Double(n - 1) * slot + Self.barWidth(slot) / 2
             svg.line(x1: x, y1: bottomY, x2: x, y2: bottomY + 4, stroke: Palette.axis)
             svg.text(String(n), x: x, y: bottomY + 16, anchor: .middle, fill: Palette.axis)
         }
         svg.text("transfer", x: Self.left + Self.plotWidth / 2, y: Self.height - 3, anchor: .middle, fill: Palette.axis)
         return svg.render(label: label, kind: "chart-times")
     }
+
+    /// A bar's width in a slot: a gap between bars while there is room.
+    static func barWidth(_ slot: Double) -> Double { max(slot * 0.8, 0.5) }
 
     private func drawAverageAcross(_ scale: LogScale, into svg: inout SVG) {
         guard let average, average > 0 else { return }
@@ -85,17 +91,16 @@ struct TransferChart {
                  fill: Palette.average)
     }
 
-    /// About six round transfer numbers to label, always the first and the last.
+    /// About six round transfer numbers to label, always the first and the last, none twice.
     static func transferTicks(_ count: Int) -> [Int] {
         guard count > 1 else { return count == 1 ? [1] : [] }
         let rough = Double(count) / 6
         let magnitude = pow(10, log10(rough).rounded(.down))
-        let step = Int([1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? rough)
+        let step = max(Int([1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? rough), 1)
         var ticks = [1]
-        var n = max(step, 1)
-        while n < count {
-            if Double(count - n) > Double(step) * 0.4 { ticks.append(n) }
-            n += max(step, 1)
+        // Multiples of the step, none crowding the last.
+        for n in stride(from: step, to: count, by: step) where n > 1 && Double(count - n) > Double(step) * 0.4 {
+            ticks.append(n)
         }
         return ticks + [count]
     }
@@ -117,16 +122,14 @@ struct TransferChart {
         var svg = SVG(width: Self.width, height: Self.height)
         let bottomY = Self.top + Self.plotHeight
         func x(_ value: Double) -> Double { Self.left + Self.plotWidth * scale.fraction(value) }
-        for tick in scale.ticks {
-            svg.line(x1: x(tick.value), y1: Self.top, x2: x(tick.value), y2: bottomY, stroke: Palette.grid)
-            if tick.labelled { svg.text(LogScale.label(tick.value), x: x(tick.value), y: bottomY + 16, anchor: .middle, fill: Palette.axis) }
-        }
+        svg.timeAxisAlongX(scale, left: Self.left, right: Self.width - Self.right, top: Self.top, bottom: bottomY)
         let slot = Self.plotWidth / Double(binCount)
         for bin in 0..<binCount where all[bin] > 0 {
             let low = pow(10, Double(scale.low) + Double(bin) / Double(Self.binsPerDecade))
             let high = low * pow(10, 1 / Double(Self.binsPerDecade))
             let height = Double(all[bin]) / tallest * Self.plotHeight
-            let range = "\(LogScale.label(low)) – \(LogScale.label(high))"
+            // The first bin also holds what lies below the axis (times printed as 0).
+            let range = bin == 0 ? "up to \(LogScale.label(high))" : "\(LogScale.label(low)) – \(LogScale.label(high))"
             svg.rect(x: Self.left + Double(bin) * slot + 0.5, y: bottomY - height, width: slot - 1, height: height, fill: color,
                      title: "\(range): \(all[bin]) transfers", className: "bin")
             if wrong[bin] > 0 {
