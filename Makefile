@@ -5,10 +5,11 @@ SWIFT_BUILD_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libyaml-dev iproute2 nftables gcc python3
 BENCH_PACKAGES := iperf3 strace
-# The browser the HTML report's end-to-end test opens it in (skipped, with the reason, without it).
-TEST_PACKAGES := chromium
+# The browser the HTML report's end-to-end test opens it in, and the sshd the remote-host tests start in namespaces
+# (each test skipped, with the reason, without them).
+TEST_PACKAGES := chromium openssh-server
 
-.PHONY: all deps test-deps install-packages build release run test scenarios screenshots sanitize fuzz bench sample clean
+.PHONY: all deps test-deps install-packages build release dist run test scenarios screenshots sanitize fuzz bench sample clean
 
 all: build
 
@@ -20,10 +21,15 @@ deps:
 test-deps: deps
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_PACKAGES)"
 
+# No service starts from what is installed here (openssh-server would start the machine's own sshd): a policy-rc.d
+# saying no is put in place for the install when the machine has none.
 install-packages:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+	  guard=""; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; \
+	    $(SUDO) chmod 755 /usr/sbin/policy-rc.d; guard=1; fi; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; status=$$?; \
+	  if [ -n "$$guard" ]; then $(SUDO) rm -f /usr/sbin/policy-rc.d; fi; exit $$status; fi
 
 ## build: debug build of every executable and the tests.
 build:
@@ -32,6 +38,16 @@ build:
 ## release: optimized executables in .build/release.
 release:
 	$(SWIFT) build -c release
+
+## dist: server and client with the Swift runtime and Foundation linked in, stripped, in .build/dist: they run on a
+## Debian or Ubuntu machine of the same architecture without Swift. The runner copies them to remote hosts (docs/remote.md).
+DIST := .build/dist
+dist:
+	$(SWIFT) build -c release --static-swift-stdlib --product server
+	$(SWIFT) build -c release --static-swift-stdlib --product client
+	mkdir -p $(DIST)
+	strip -o $(DIST)/server .build/release/server
+	strip -o $(DIST)/client .build/release/client
 
 ## run: install what is missing, build, and run the main job.
 run: deps build
@@ -45,8 +61,8 @@ scenarios: build
 	  ./.build/debug/runner scenarios/*.yaml --junit .build/scenarios-junit.xml --json .build/scenarios.json; \
 	else echo "scenarios skipped: the runner needs root to make network namespaces"; fi
 
-## test: every scenario under the runner, then the unit and end-to-end tests.
-test: scenarios
+## test: every scenario under the runner, then the unit and end-to-end tests (the remote-host ones use make dist's binaries).
+test: scenarios dist
 	$(SWIFT) test --skip-build
 
 ## screenshots: the HTML report's browser test, leaving its screenshots in docs/images for docs/lab.md. Needs root and chromium.

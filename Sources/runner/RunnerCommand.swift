@@ -58,6 +58,14 @@ struct RunnerCommand: ParsableCommand {
     @Flag(name: .customLong("fail-fast"), help: "Start no further case after the first that fails.")
     var failFast = false
 
+    @Option(name: .customLong("remote-binaries"), help: ArgumentHelp(
+        "Folder with server and client built to run without Swift, copied to remote hosts (default: .build/dist, made by make dist).",
+        valueName: "folder"))
+    var remoteBinaries: String?
+
+    @Flag(name: .customLong("fetch-copies"), help: "Remote hosts: fetch the copies and verify them here, not by their SHA-256 there.")
+    var fetchCopies = false
+
     @Flag(name: .customLong("no-color"), help: "No colour on a terminal (as with NO_COLOR set).")
     var noColor = false
 
@@ -87,6 +95,7 @@ struct RunnerCommand: ParsableCommand {
             _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             ProcessRegistry.shared.stopAll()
             NamespaceRegistry.shared.removeAll()
+            RemoteSessions.shared.closeAll()
             // CI still gets the reports of the cases that finished.
             InterruptedRun.shared.writeReports(because: "interrupted by \(name)")
             Glibc.exit(128 + signal)
@@ -102,6 +111,8 @@ struct RunnerCommand: ParsableCommand {
             workDirectory: workDir ?? Self.freshWorkDirectory(), keep: keep, binaries: ProcessSetup.binaryFolder(),
             verbosity: quiet ? 0 : verbose ? 2 : 1, jobs: jobs, judgeTimes: judgeTimes, filter: filter, failFast: failFast)
         options.overrides = overrides
+        options.remoteBinaries = remoteBinaries.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? Self.distFolder()
+        options.fetchCopies = fetchCopies
         if list {
             throw ExitCode(Runner.list(files, options: options, sink: StandardStreams()))
         }
@@ -126,6 +137,13 @@ struct RunnerCommand: ParsableCommand {
         SignalWatcher.yieldToInterruption()
         NamespaceRegistry.shared.removeAll()
         throw ExitCode(status)
+    }
+
+    /// `.build/dist` of the package this runner was built in (`make dist` puts the binaries there).
+    static func distFolder() -> String {
+        var folder = URL(fileURLWithPath: ProcessSetup.binaryFolder()).resolvingSymlinksInPath()
+        while folder.path != "/" && folder.lastPathComponent != ".build" { folder.deleteLastPathComponent() }
+        return folder.path == "/" ? "\(ProcessSetup.binaryFolder())/dist" : folder.appendingPathComponent("dist").path
     }
 
     /// `runs/20261126-021500-3fa9c2`.

@@ -170,7 +170,7 @@ public final class NamespacePair: Sendable {
     }
 
     /// SIGKILL to every process in `namespace` (from `ip netns pids`), until none is left.
-    static func killProcesses(in namespace: String) {
+    public static func killProcesses(in namespace: String) {
         for _ in 0..<50 {
             guard let listing = try? Tool.run(["ip", "netns", "pids", namespace]) else { return }
             let pids = listing.split(whereSeparator: \.isNewline).compactMap { Int32($0) }

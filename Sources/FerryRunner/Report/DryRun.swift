@@ -1,4 +1,5 @@
 import FerryCore
+import FerryScenario
 
 /// `runner --dry-run`: what each case would run, with nothing made or started.
 ///
@@ -18,9 +19,12 @@ enum DryRun {
         case .host: "host: this machine's own network, \(plan.serverIP)"
         }
         var lines = ["\(scenario.path): \(runner.testCase.name)\(runner.submission.map { " for \($0.name)" } ?? "")  (\(hosts))"]
-        lines.append("  server: \(RunInfo.shellWords(plan.serverCommand))")
+        // A side on another machine runs there over ssh; its binary and paths are then the copies
+        // in the run's folder under the host's workdir.
+        let on = { (host: RemoteHost?) in host.map { " (on \($0.label), paths there under \($0.workdir)/ferry-<run>/)" } ?? "" }
+        lines.append("  server\(on(scenario.hosts.server)): \(RunInfo.shellWords(plan.serverCommand))")
         if plan.serverFolder != runner.folder { lines.append("          in \(plan.serverFolder)") }
-        lines.append("  client: \(RunInfo.shellWords(plan.clientCommand))")
+        lines.append("  client\(on(scenario.hosts.client)): \(RunInfo.shellWords(plan.clientCommand))")
         if plan.clientFolder != runner.folder { lines.append("          in \(plan.clientFolder)") }
         lines.append("  store:  \(plan.storeFolder)")
         return lines

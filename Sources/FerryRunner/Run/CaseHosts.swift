@@ -19,12 +19,13 @@ public final class CaseHosts {
     private let serverHostname: String?
     private let clientHostname: String?
 
-    /// Makes the hosts for one case; `values` fill in placeholders of `network.hosts`.
-    public init(mode: Mode, network: NetworkSpec, values: [String: String] = [:]) throws {
+    /// Makes the hosts for one case; `values` fill in placeholders of `network.hosts`. With a
+    /// server on another machine (`remoteServerIP`, host mode), its address is that machine's.
+    public init(mode: Mode, network: NetworkSpec, values: [String: String] = [:], remoteServerIP: String? = nil) throws {
         self.mode = mode
         serverHostname = network.serverHostname
         clientHostname = network.clientHostname
-        let (server, client) = try Self.addresses(mode, network)
+        let (server, client) = try remoteServerIP.map { ($0, $0) } ?? Self.addresses(mode, network)
         switch mode {
         case .namespaces:
             pair = try NamespacePair(serverAddress: server, clientAddress: client)

@@ -51,7 +51,13 @@ public struct CaseRunner: Sendable {
         let folder = self.folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var values = baseValues()
-        let hosts = try CaseHosts(mode: mode, network: scenario.network, values: values)
+        // Sides on other machines: connected, and what they need copied there, before anything runs.
+        let remote = scenario.hosts.anyRemote
+            ? try RemoteCase(scenario: scenario, caseFolder: Self.folderName(submission.map { "\($0.workFolder)-\(testCase.name)" } ?? testCase.name),
+                             binaries: options.remoteBinaries)
+            : RemoteCase.none
+        defer { remote.stop() }
+        let hosts = try CaseHosts(mode: mode, network: scenario.network, values: values, remoteServerIP: try remote.serverIP(scenario.network))
         defer { hosts.remove() }
         if scenario.network.impair != nil {
             guard let pair = hosts.pair else {
@@ -63,7 +69,8 @@ public struct CaseRunner: Sendable {
         values["client_ip"] = hosts.clientIP
         let counts = try flowCounters(hosts)
 
-        let deadline = started.addingTimeInterval(scenario.timeouts.caseLimit)
+        // Connecting to other machines and copying Ferry there (once per run) is not the case's time.
+        let deadline = (scenario.hosts.anyRemote ? Date() : started).addingTimeInterval(scenario.timeouts.caseLimit)
         var facts = CaseFacts(verified: .unverified(scenario.transfer.repetitions, because: "not run"), counts: .failure(FerryError("not run")), mode: hosts.mode)
         if options.jobs > 1 && !options.judgeTimes {
             facts.timesNotJudged = "timing budgets are not judged with --jobs \(options.jobs) (cases share the CPU); add --judge-times to judge them"
@@ -92,7 +99,8 @@ public struct CaseRunner: Sendable {
             wrap: hosts.onServer, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.serverNamespace) } }))
         prepare(&clientSide, scenario.client, store: nil, environment: clientEnvironment, host: BuildHost(
             wrap: hosts.onClient, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.clientNamespace) } }))
-        let (serverCommand, clientCommand) = commands(values: values)
+        let (serverCommand, clientCommand) = commands(
+            serverValues: remote.values(values, for: .server), clientValues: remote.values(values, for: .client), remote: remote)
 
         var verifier = CopyVerifier(location: CopyLocation(
             folder: storeFolder, namePattern: storeSpec.namePattern, counterBase: testCase.expectations.match.counterBase,
@@ -100,8 +108,10 @@ public struct CaseRunner: Sendable {
         verifier.snapshot()
 
         if facts.blocker == nil {
+            remote.started()
             let sides = runSides(
-                hosts: hosts, serverCommand: serverCommand, clientCommand: clientCommand, serverFolder: serverFolder,
+                onServer: remote.server?.command ?? hosts.onServer, onClient: remote.client?.command ?? hosts.onClient,
+                serverCommand: serverCommand, clientCommand: clientCommand, serverFolder: serverFolder,
                 clientFolder: clientSide?.folder ?? folder, environments: (serverEnvironment, clientEnvironment), deadline: deadline,
                 readServerTime: CaseEvaluation(testCase: testCase, values: values).timeReader(Messages.serverTime.template))
             facts.runChecks += sides.checks
@@ -115,6 +125,10 @@ public struct CaseRunner: Sendable {
             facts.serverLog = sides.server?.output.snapshot ?? []
             facts.clientLog = sides.client?.output.snapshot ?? []
             facts.droppedOutput = (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0)
+            // Nothing keeps running remotely either; Ferry's own sides' results come back for the reports.
+            remote.stop()
+            remote.server?.fetch("server.json", to: folder)
+            remote.client?.fetch("client.json", to: folder)
         }
         // Every case lists the same checks: those that did not get to run are skipped, with why.
         for name in Self.runCheckNames where !facts.runChecks.contains(where: { $0.name == name }) {
@@ -124,7 +138,15 @@ public struct CaseRunner: Sendable {
         Self.writeLog(facts.clientLog, to: "\(folder)/client.log", command: clientCommand)
 
         do {
-            facts.verified = try verifier.verify(standard: scenario.transfer.standard, expected: scenario.transfer.repetitions)
+            if let server = remote.server, !options.fetchCopies {
+                facts.verified = try RemoteCopies.verify(
+                    on: server.session, store: "\(server.folder)/received", standard: scenario.transfer.standard,
+                    expected: scenario.transfer.repetitions)
+            } else {
+                // --fetch-copies: the copies come here and are verified as local ones.
+                remote.server?.fetch("received", to: folder)
+                facts.verified = try verifier.verify(standard: scenario.transfer.standard, expected: scenario.transfer.repetitions)
+            }
         } catch {
             facts.verified = .unverified(scenario.transfer.repetitions, because: "\(scenario.transfer.standard): \(error)")
         }
@@ -203,13 +225,13 @@ public struct CaseRunner: Sendable {
     }
 
     private func runSides(
-        hosts: CaseHosts, serverCommand: [String], clientCommand: [String], serverFolder: String, clientFolder: String,
+        onServer: ([String]) -> [String], onClient: ([String]) -> [String], serverCommand: [String], clientCommand: [String], serverFolder: String, clientFolder: String,
         environments: ([String: String], [String: String]), deadline: Date, readServerTime: (@Sendable (String) -> Double?)?
     ) -> Sides {
         var sides = Sides()
         do {
             sides.server = try ChildProcess(
-                arguments: hosts.onServer(Self.lineBuffered(serverCommand, if: scenario.server != nil)), environment: environments.0,
+                arguments: onServer(Self.lineBuffered(serverCommand, if: scenario.server != nil)), environment: environments.0,
                 workingDirectory: serverFolder)
             sides.checks.append(Check(name: CheckName.start(.server), passed: true, detail: "started"))
         } catch {
@@ -240,7 +262,7 @@ public struct CaseRunner: Sendable {
 
         do {
             sides.client = try ChildProcess(
-                arguments: hosts.onClient(Self.lineBuffered(clientCommand, if: scenario.client != nil)), environment: environments.1,
+                arguments: onClient(Self.lineBuffered(clientCommand, if: scenario.client != nil)), environment: environments.1,
                 workingDirectory: clientFolder)
             sides.checks.append(Check(name: CheckName.start(.client), passed: true, detail: "started"))
         } catch {
@@ -310,10 +332,16 @@ public struct CaseRunner: Sendable {
         return (spec, Self.resolve(Placeholders.expand(spec.folder, with: values), in: serverFolder))
     }
 
-    /// Both sides' commands with every placeholder filled, before they are wrapped for their hosts.
-    private func commands(values: [String: String]) -> (server: [String], client: [String]) {
-        ((scenario.server?.command ?? ownServerCommand(folder: folder)).map { Placeholders.expand($0, with: values) },
-         (scenario.client?.command ?? ownClientCommand(folder: folder)).map { Placeholders.expand($0, with: values) })
+    /// Both sides' commands with every placeholder filled, before they are wrapped for their hosts:
+    /// a side on another machine runs Ferry's binaries copied there and writes its results there.
+    private func commands(
+        serverValues: [String: String], clientValues: [String: String], remote: RemoteCase = .none
+    ) -> (server: [String], client: [String]) {
+        let server = scenario.server?.command
+            ?? ownServerCommand(binaries: remote.server?.binaries ?? options.binaries, folder: remote.server?.folder ?? folder)
+        let client = scenario.client?.command
+            ?? ownClientCommand(binaries: remote.client?.binaries ?? options.binaries, folder: remote.client?.folder ?? folder)
+        return (server.map { Placeholders.expand($0, with: serverValues) }, client.map { Placeholders.expand($0, with: clientValues) })
     }
 
     /// What `run` would do, made and run nothing: `runner --dry-run`.
@@ -327,25 +355,28 @@ public struct CaseRunner: Sendable {
     /// - Throws: in host mode, when `server_ip` names no address of this machine.
     public func plan() throws -> Plan {
         var values = baseValues()
-        let (server, client) = try CaseHosts.addresses(mode, scenario.network)
+        // A remote server's address is the scenario's (`auto`: asked from that machine when run).
+        let (server, client) = try scenario.hosts.server != nil
+            ? (scenario.network.serverIP ?? "auto", scenario.network.serverIP ?? "auto")
+            : CaseHosts.addresses(mode, scenario.network)
         values["server_ip"] = server
         values["client_ip"] = client
         let serverFolder = scenario.server.map { SideWorkspace(side: .server, spec: $0, caseFolder: folder).folder } ?? folder
         let clientFolder = scenario.client.map { SideWorkspace(side: .client, spec: $0, caseFolder: folder).folder } ?? folder
         values["store"] = store(values: values, serverFolder: serverFolder).1
-        let (serverCommand, clientCommand) = commands(values: values)
+        let (serverCommand, clientCommand) = commands(serverValues: values, clientValues: values)
         return Plan(serverIP: server, clientIP: client, serverCommand: serverCommand, clientCommand: clientCommand,
                     serverFolder: serverFolder, clientFolder: clientFolder, storeFolder: values["store"]!)
     }
 
-    private func ownServerCommand(folder: String) -> [String] {
-        ["\(options.binaries)/server", "--ip", "{server_ip}", "--port", "{port}", "--standard", "{standard_path}",
+    private func ownServerCommand(binaries: String, folder: String) -> [String] {
+        ["\(binaries)/server", "--ip", "{server_ip}", "--port", "{port}", "--standard", "{standard_path}",
          "--count", "{repetitions}", "--buffer-size", "{buffer_size}", "--store", "{store}", "--json", "\(folder)/server.json",
          "--protocol", "{protocol}"] + impairedLinkOptions
     }
 
-    private func ownClientCommand(folder: String) -> [String] {
-        ["\(options.binaries)/client", "--server", "{server_ip}", "--port", "{port}", "--file", "{file_path}",
+    private func ownClientCommand(binaries: String, folder: String) -> [String] {
+        ["\(binaries)/client", "--server", "{server_ip}", "--port", "{port}", "--file", "{file_path}",
          "--count", "{repetitions}", "--buffer-size", "{buffer_size}", "--json", "\(folder)/client.json",
          "--protocol", "{protocol}"] + impairedLinkOptions
     }

@@ -24,6 +24,10 @@ public struct RunOptions: Sendable {
     public var overrides: [ScenarioOverride] = []
     /// Where running cases show their progress (on a terminal); nil for none.
     public var progress: ProgressBoard?
+    /// Ferry's `server` and `client` built to run without Swift (`make dist`), copied to remote hosts.
+    public var remoteBinaries = ""
+    /// Remote hosts: fetch the copies and verify them here, instead of hashing them there.
+    public var fetchCopies = false
 
     /// `workDirectory` is made absolute, since the children run in other folders.
     public init(

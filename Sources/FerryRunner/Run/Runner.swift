@@ -42,6 +42,8 @@ public struct RunRequest: Sendable {
 /// file; 3 this machine cannot run it (no privileges for namespaces, a missing tool).
 public enum Runner {
     public static func execute(_ request: RunRequest, sink: LineSink) -> Int32 {
+        // Whatever a run put on other machines is removed on every way out.
+        defer { RemoteSessions.shared.closeAll() }
         var run = RunInfo()
         // Report paths first: a run must not take minutes and then fail to say how it went.
         if let problem = ReportPaths.problem(request) {
@@ -78,7 +80,12 @@ public enum Runner {
         do {
             try checkBinaries(for: scenarios, in: request.options.binaries)
             let unavailable = scenarios.contains { $0.network.isolation.makesNamespaces } ? Privileges.namespaceUnavailableReason() : nil
-            let modes = try scenarios.map { try CaseHosts.choose($0.network.isolation, unavailableReason: unavailable) }
+            // A side on another machine: the local side runs on this machine's own network.
+            let modes = try scenarios.map { scenario in
+                scenario.hosts.anyRemote
+                    ? (CaseHosts.Mode.host, "host (a side runs on another machine)")
+                    : try CaseHosts.choose(scenario.network.isolation, unavailableReason: unavailable)
+            }
             for (scenario, (mode, note)) in zip(scenarios, modes)
             where mode == .host && scenario.cases.contains(where: { request.options.selects($0.name) }) {
                 try checkHostIsolation(scenario, jobs: request.options.jobs, note: note)
@@ -168,7 +175,8 @@ public enum Runner {
     static func checkHostIsolation(_ scenario: Scenario, jobs: Int, note: String) throws {
         let network = scenario.network
         do {
-            _ = try CaseHosts.addresses(.host, network)
+            // A remote server's address is that machine's, asked when its case runs.
+            if scenario.hosts.server == nil { _ = try CaseHosts.addresses(.host, network) }
         } catch FerryRunError.environment(let reason) {
             // `host isolation: …` becomes `scenarios/default.yaml: isolation host (auto: …): …`.
             throw FerryRunError.environment("\(scenario.path): isolation \(note): " + reason.replacingOccurrences(of: "host isolation: ", with: ""))

@@ -9,6 +9,8 @@ public struct Scenario: Sendable {
     public var line = 1
     public var description: String?
     public var network: NetworkSpec
+    /// Sides that run on machines of their own (over SSH); none by default.
+    public var hosts = HostsSpec()
     public var transfer: TransferSpec
     /// The server to run; nil means Ferry's own.
     public var server: CommandSpec?

@@ -34,7 +34,7 @@ struct ScenarioDecoder {
 
     func scenario(_ root: YAMLNode) throws -> Scenario {
         let fields = try reader.mapping(
-            root, named: "", allowed: ["name", "description", "network", "transfer", "server", "client", "timeouts", "expect"],
+            root, named: "", allowed: ["name", "description", "network", "hosts", "transfer", "server", "client", "timeouts", "expect"],
             required: ["transfer"])
         let name = try fields["name"].map { try reader.string($0, "name") }
             ?? URL(fileURLWithPath: reader.path).deletingPathExtension().lastPathComponent
@@ -50,7 +50,31 @@ struct ScenarioDecoder {
             timeouts: try timeouts(fields["timeouts"]),
             expect: try expectations(fields["expect"]))
         scenario.line = fields["name"]?.mark.line ?? 1
+        scenario.hosts = try hosts(fields["hosts"])
+        try checkRemote(scenario, fields)
         return scenario
+    }
+
+    /// What a side on another machine rules out: anything that needs the runner's namespaces.
+    private func checkRemote(_ scenario: Scenario, _ fields: Fields) throws {
+        guard scenario.hosts.anyRemote, let mark = fields["hosts"]?.mark else { return }
+        let network = scenario.network
+        if [.namespaces, .sameHost].contains(network.isolation) {
+            throw reader.error("'hosts' runs a side on another machine: 'isolation' must be auto or host, not '\(network.isolation.rawValue)'", at: mark)
+        }
+        if network.serverHostname != nil || network.clientHostname != nil || !network.hosts.isEmpty {
+            throw reader.error("'hosts' runs a side on another machine: 'network.hostnames' and 'network.hosts' need namespaces", at: mark)
+        }
+        if network.impair != nil {
+            throw reader.error("'impair' with 'hosts': changing another machine's firewall and qdisc is not supported", at: mark)
+        }
+        for (side, custom) in [("server", scenario.server != nil && scenario.hosts.server != nil),
+                               ("client", scenario.client != nil && scenario.hosts.client != nil)] where custom {
+            throw reader.error("'hosts.\(side)' runs Ferry's own \(side) there; a custom '\(side)' command on another machine is not supported", at: mark)
+        }
+        if scenario.hosts.server != nil && network.serverIP == nil {
+            throw reader.error("'hosts.server' needs 'network.server_ip': the server machine's address as the client sees it, or auto", at: mark)
+        }
     }
 
     func transport(_ node: YAMLNode) throws -> TransportProtocol {

@@ -1,0 +1,73 @@
+import FerryCore
+import FerryScenario
+import Foundation
+
+/// The sides of one case that run on other machines (`hosts`), with what each needs copied there:
+/// Ferry's binaries (once per run, by `RemoteSessions`), the standard file for the server, the
+/// file to send for the client. Local sides are nil.
+struct RemoteCase {
+    let server: RemoteSide?
+    let client: RemoteSide?
+
+    /// No side remote.
+    static let none = RemoteCase(server: nil, client: nil)
+
+    init(server: RemoteSide?, client: RemoteSide?) {
+        self.server = server
+        self.client = client
+    }
+
+    /// Connects to the case's machines and copies what each side needs.
+    /// - Throws: one line when a machine cannot be reached or prepared (exit status 3).
+    init(scenario: Scenario, caseFolder: String, binaries: String) throws {
+        let sessions = RemoteSessions.shared
+        server = try scenario.hosts.server.map { host in
+            let side = RemoteSide(session: try sessions.session(for: host, binaries: binaries), caseFolder: caseFolder, side: .server)
+            try side.prepare(uploading: [scenario.transfer.standard])
+            return side
+        }
+        client = try scenario.hosts.client.map { host in
+            let side = RemoteSide(session: try sessions.session(for: host, binaries: binaries), caseFolder: caseFolder, side: .client)
+            try side.prepare(uploading: [scenario.transfer.file])
+            return side
+        }
+    }
+
+    /// The server's address as the client sees it: the scenario's, or with `auto` the server
+    /// machine's first address (`hostname -I`).
+    func serverIP(_ network: NetworkSpec) throws -> String? {
+        guard let server else { return nil }
+        guard network.serverIP == "auto" || network.serverIP == nil else { return network.serverIP }
+        let output = try server.session.require("hostname -I", doing: "asking for its address (server_ip: auto)")
+        guard let first = output.stdout.joined(separator: " ").split(separator: " ").first else {
+            throw FerryRunError.environment("ssh \(server.session.host.label): server_ip auto: the machine names no address (hostname -I)")
+        }
+        return String(first)
+    }
+
+    /// The placeholder values a remote side's command sees: its own paths on its machine.
+    func values(_ values: [String: String], for side: CheckName.Side) -> [String: String] {
+        var result = values
+        if side == .server, let server {
+            result["standard_path"] = "\(server.folder)/\(URL(fileURLWithPath: values["standard_path"] ?? "").lastPathComponent)"
+            result["store"] = "\(server.folder)/received"
+        }
+        if side == .client, let client {
+            result["file_path"] = "\(client.folder)/\(URL(fileURLWithPath: values["file_path"] ?? "").lastPathComponent)"
+        }
+        return result
+    }
+
+    /// Registers the remote sides as running: `RemoteSessions.closeAll` stops them on SIGINT.
+    func started() {
+        [server, client].compactMap { $0 }.forEach(RemoteSessions.shared.started)
+    }
+
+    /// Stops whatever still runs remotely (after a timeout, a ready line never printed).
+    func stop() {
+        for side in [server, client].compactMap({ $0 }) {
+            side.stop()
+            RemoteSessions.shared.ended(side)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import FerryCore
+import FerryScenario
+import Foundation
+import Synchronization
+
+/// The run's connections to other machines, one per host, made when a case first needs it and
+/// kept for the run: Ferry's `server` and `client` are copied there once. `closeAll()` stops
+/// every side still running there and removes everything the run put on each machine; the runner
+/// calls it at the end of a run and on SIGINT or SIGTERM.
+public final class RemoteSessions: Sendable {
+    public static let shared = RemoteSessions()
+
+    private struct State {
+        var sessions: [String: SSHSession] = [:]
+        var running: [String: RemoteSide] = [:]
+        var token = NamespacePair.newToken()
+        var controlFolder: String?
+    }
+
+    private let state = Mutex(State())
+
+    /// How long making a connection may take, in seconds.
+    public static let connectTimeout = 10
+
+    /// The connected session for `host`, with Ferry's binaries from `binaries` in its `bin` folder.
+    /// - Throws: one line when the machine cannot be reached or prepared (exit status 3).
+    func session(for host: RemoteHost, binaries: String) throws -> SSHSession {
+        try state.withLock { state in
+            let key = "\(host.label) \(host.workdir)"
+            if let session = state.sessions[key] { return session }
+            for name in ["server", "client"] where !FileManager.default.isExecutableFile(atPath: "\(binaries)/\(name)") {
+                throw FerryRunError.environment(
+                    "hosts: \(binaries)/\(name) not found: remote hosts run binaries that need no Swift there; build them with make dist "
+                        + "(or give --remote-binaries)")
+            }
+            let control = try state.controlFolder ?? Self.makeControlFolder()
+            state.controlFolder = control
+            let session = SSHSession(host: host, token: state.token, controlFolder: control, connectTimeout: Self.connectTimeout)
+            do {
+                try session.open()
+                try session.require("mkdir -p \(RunInfo.shellWords([session.folder + "/bin"]))", doing: "making the bin folder")
+                try session.upload(["\(binaries)/server", "\(binaries)/client"], to: "\(session.folder)/bin/")
+            } catch {
+                session.close()
+                throw error
+            }
+            state.sessions[key] = session
+            return session
+        }
+    }
+
+    /// A short folder of its own for the control sockets (their paths must stay under 108 bytes).
+    private static func makeControlFolder() throws -> String {
+        var template = Array("/tmp/ferry-ssh-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw FerryRunError.environment("cannot make a folder for ssh's control sockets in /tmp: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
+    /// A side started on a remote machine: stopped by `closeAll` unless `ended` first.
+    func started(_ side: RemoteSide) { state.withLock { $0.running[side.pidFile] = side } }
+
+    /// The side was stopped (or ended by itself) and needs nothing more.
+    func ended(_ side: RemoteSide) { _ = state.withLock { $0.running.removeValue(forKey: side.pidFile) } }
+
+    /// Stops every side still running remotely, removes each run folder, ends the connections.
+    public func closeAll() {
+        let (sides, sessions, control) = state.withLock { state in
+            defer {
+                state.running = [:]
+                state.sessions = [:]
+                state.token = NamespacePair.newToken()
+            }
+            return (Array(state.running.values), Array(state.sessions.values), state.controlFolder)
+        }
+        sides.forEach { $0.stop() }
+        sessions.forEach { $0.close() }
+        if let control { try? FileManager.default.removeItem(atPath: control) }
+    }
+}

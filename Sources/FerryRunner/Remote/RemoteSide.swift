@@ -1,0 +1,52 @@
+import FerryCore
+import FerryScenario
+import Foundation
+
+/// One side of a case on another machine: its folder there (`<run folder>/<case>/<side>`), how its
+/// command is run over ssh, and how it is stopped.
+///
+/// The command runs as `cd <folder> && echo $$ > .pid && exec <command>`: sshd starts every
+/// session's command as a process group leader, so the shell's `$$`, which the command replaces,
+/// names the side's whole process group, and `stop()` signals it: SIGTERM, a grace of 2 s, then
+/// SIGKILL. Stopping the local ssh alone would leave the remote side running.
+struct RemoteSide: Sendable {
+    let session: SSHSession
+    let side: CheckName.Side
+    /// The side's folder on the machine.
+    let folder: String
+
+    init(session: SSHSession, caseFolder: String, side: CheckName.Side) {
+        self.session = session
+        self.side = side
+        self.folder = "\(session.folder)/\(caseFolder)/\(side.rawValue)"
+    }
+
+    var pidFile: String { "\(folder)/.pid" }
+
+    /// Where Ferry's own binaries are on the machine.
+    var binaries: String { "\(session.folder)/bin" }
+
+    /// Makes the folder and copies `files` into it (keeping their names).
+    func prepare(uploading files: [String]) throws {
+        try session.require("mkdir -p \(RunInfo.shellWords([folder]))", doing: "making \(folder)")
+        if !files.isEmpty { try session.upload(files, to: folder + "/") }
+    }
+
+    /// The local command that runs `arguments` there, in the side's folder.
+    func command(_ arguments: [String]) -> [String] {
+        session.sshArguments("cd \(RunInfo.shellWords([folder])) && echo $$ > .pid && exec \(RunInfo.shellWords(arguments))", shared: false)
+    }
+
+    /// Stops the side's process group there, if it still runs.
+    func stop() {
+        let pid = "\"$(cat \(RunInfo.shellWords([pidFile])) 2>/dev/null)\""
+        let script = "p=\(pid); [ -n \"$p\" ] || exit 0; kill -TERM -- -$p 2>/dev/null || exit 0; "
+            + "for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- -$p 2>/dev/null || exit 0; sleep 0.2; done; kill -KILL -- -$p 2>/dev/null; exit 0"
+        _ = try? session.run(script, limit: 20)
+    }
+
+    /// Copies a file of the side's folder here, if it is there.
+    func fetch(_ name: String, to local: String) {
+        try? session.fetch(["\(folder)/\(name)"], to: local)
+    }
+}

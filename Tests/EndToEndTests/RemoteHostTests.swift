@@ -1,0 +1,132 @@
+import FerryCore
+import FerryRunner
+import FerryTestSupport
+import Foundation
+import Testing
+
+extension NamespaceSuites {
+    /// The runner driving sides on "other machines": namespaces joined to this machine by a
+    /// bridge, each with its own sshd (`SSHHosts`), reached with a throwaway key and known hosts
+    /// file. Every test also checks that nothing is left on the remote side: no process of the
+    /// run, nothing in the remote work folder.
+    @Suite(.enabled(if: SSHHosts.unavailableReason == nil, Comment(rawValue: SSHHosts.skipComment)))
+    struct RemoteHostTests {
+        let folder: TemporaryDirectory
+
+        init() throws {
+            folder = try TemporaryDirectory("ferry-remote-e2e")
+            try folder.copySample()
+        }
+
+        private func scenario(_ hosts: SSHHosts, server: Bool, client: Bool, extra: String = "", serverEntry: String? = nil,
+                              repetitions: Int = 20) throws -> String {
+            var text = """
+                name: remote
+                network: {server_ip: \(hosts.serverAddress)}
+                transfer: {file: files/sample.txt, repetitions: \(repetitions), port: 5301}
+                expect: {messages: seed, max_incorrect: 0}
+                hosts:
+
+                """
+            if server { text += "  server: \(serverEntry ?? hosts.hostEntry(hosts.serverAddress))\n" }
+            if client { text += "  client: \(hosts.hostEntry(hosts.clientAddress))\n" }
+            return try folder.write("remote.yaml", bytes: Array((text + extra).utf8))
+        }
+
+        private func runner(_ arguments: [String], timeout: TimeInterval = 120) throws -> RunnerInvocation {
+            try RunnerInvocation(arguments, workDirectory: folder.file("work"), in: folder.path, timeout: timeout)
+        }
+
+        private func expectNothingLeft(_ hosts: SSHHosts) {
+            #expect(ProcessTable.eventually(5) { ProcessTable.pids(containing: hosts.workdir).isEmpty },
+                    "processes of the run remain: \(ProcessTable.pids(containing: hosts.workdir))")
+            #expect(hosts.leftovers.isEmpty, "left in the remote work folder: \(hosts.leftovers)")
+        }
+
+        @Test func theServerOnAnotherMachine() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            let json = folder.file("report.json")
+            let output = try runner([try scenario(hosts, server: true, client: false), "--json", json])
+            #expect(output.status == .exited(0), "\(output.all)")
+            #expect(output.stdout.contains { $0.hasPrefix("PASS remote  tcp  buffer 1048576  20 transfers  0 incorrect") }, "\(output.all)")
+            // The server's results came back for the reports: the runner read its per-transfer counts.
+            let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+            let first = try #require((report["cases"] as? [[String: Any]])?.first)
+            #expect((first["verified"] as? [String: Any])?["identical"] as? Int == 20)
+            #expect(first["isolation"] as? String == "host")
+            expectNothingLeft(hosts)
+        }
+
+        @Test func bothSidesOnOtherMachinesAndCopiesFetched() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            let output = try runner([try scenario(hosts, server: true, client: true), "--fetch-copies", "--keep"])
+            #expect(output.status == .exited(0), "\(output.all)")
+            #expect(output.stdout.contains { $0.hasPrefix("PASS remote  tcp  buffer 1048576  20 transfers  0 incorrect") }, "\(output.all)")
+            // --fetch-copies: the copies are here, in the case folder, and were verified here.
+            let copies = (try? FileManager.default.contentsOfDirectory(atPath: folder.file("work/remote/received"))) ?? []
+            #expect(copies.count == 20, "\(copies)")
+            // The client's results came back too: the per-transfer TCP counts are in the case folder.
+            #expect(FileManager.default.fileExists(atPath: folder.file("work/remote/client.json")))
+            expectNothingLeft(hosts)
+        }
+
+        @Test func aWrongCopyOnTheRemoteServerIsCounted() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            // The standard differs from the file sent: every copy is wrong, found by the hashes there.
+            _ = try folder.write("files/other.txt", bytes: Array("not the sample\n".utf8))
+            let path = try scenario(hosts, server: true, client: false, repetitions: 3)
+            var text = try String(contentsOfFile: path, encoding: .utf8)
+            text = text.replacingOccurrences(of: "file: files/sample.txt,", with: "file: files/sample.txt, standard: files/other.txt,")
+                
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let output = try runner([path])
+            #expect(output.status == .exited(1), "\(output.all)")
+            #expect(output.stdout.contains { $0.hasPrefix("FAIL remote  tcp  buffer 1048576  3 transfers  3 incorrect") }, "\(output.all)")
+            expectNothingLeft(hosts)
+        }
+
+        @Test func anUnreachableHostIsOneLine() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            let path = try scenario(hosts, server: true, client: false, serverEntry: hosts.hostEntry(hosts.deadAddress))
+            let started = Date()
+            let output = try runner([path])
+            #expect(output.status == .exited(3), "\(output.all)")
+            #expect(output.stderr.count == 1, "\(output.all)")
+            #expect(output.stderr.first?.hasPrefix("runner: ssh root@\(hosts.deadAddress):2222: ") == true, "\(output.all)")
+            // Within the connect timeout (and the time to say so), not ssh's own minutes.
+            #expect(Date().timeIntervalSince(started) < Double(RemoteSessions.connectTimeout) + 20)
+            expectNothingLeft(hosts)
+        }
+
+        @Test func anUnknownHostKeyIsOneLineSayingHowToAddIt() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            let empty = try folder.write("empty_known_hosts", bytes: [])
+            let path = try scenario(hosts, server: true, client: false,
+                                    serverEntry: hosts.hostEntry(hosts.serverAddress, knownHosts: empty))
+            let output = try runner([path])
+            #expect(output.status == .exited(3), "\(output.all)")
+            #expect(output.stderr == [
+                "runner: ssh root@\(hosts.serverAddress):2222: its host key is not known; check the key's fingerprint with the "
+                    + "machine's owner, then add it: ssh-keyscan -p 2222 \(hosts.serverAddress) >> \(empty)",
+            ], "\(output.all)")
+            expectNothingLeft(hosts)
+        }
+
+        @Test func aRemoteSideThatHangsIsKilledAndCleanedUp() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            // 30,000 transfers cannot finish in 5 s (they take about 15): the case limit stops both sides.
+            let path = try scenario(hosts, server: true, client: true, extra: "timeouts: {case: 5s}\n", repetitions: 30_000)
+            let output = try runner([path])
+            #expect(output.status == .exited(1), "\(output.all)")
+            #expect(output.stdout.contains { $0.contains("FAIL time_limit: the client was still running at the case limit of 5.0 s") },
+                    "\(output.all)")
+            expectNothingLeft(hosts)
+        }
+    }
+}
