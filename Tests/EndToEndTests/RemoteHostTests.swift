@@ -47,14 +47,22 @@ extension NamespaceSuites {
             let hosts = try SSHHosts()
             defer { hosts.remove(); folder.remove() }
             let json = folder.file("report.json")
-            let output = try runner([try scenario(hosts, server: true, client: false), "--json", json])
+            // A workdir that is not there yet: the run makes it, and removes it afterwards.
+            let fresh = hosts.folder.file("made-by-the-run")
+            let path = try scenario(hosts, server: true, client: false, serverEntry: hosts.hostEntry(hosts.serverAddress, workdir: fresh))
+            // Twice in one run: the second case reuses the connection and never sees the first's copies.
+            let output = try runner([path, path, "--json", json])
             #expect(output.status == .exited(0), "\(output.all)")
-            #expect(output.stdout.contains { $0.hasPrefix("PASS remote  tcp  buffer 1048576  20 transfers  0 incorrect") }, "\(output.all)")
+            #expect(output.stdout.filter { $0.hasPrefix("PASS remote  tcp  buffer 1048576  20 transfers  0 incorrect") }.count == 2,
+                    "\(output.all)")
             // The server's results came back for the reports: the runner read its per-transfer counts.
             let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
             let first = try #require((report["cases"] as? [[String: Any]])?.first)
             #expect((first["verified"] as? [String: Any])?["identical"] as? Int == 20)
             #expect(first["isolation"] as? String == "host")
+            #expect(first["retransmissions"] is Int, "the client's counts were read")
+            #expect(!FileManager.default.fileExists(atPath: fresh))
+            #expect(ProcessTable.pids(containing: fresh).isEmpty)
             expectNothingLeft(hosts)
         }
 

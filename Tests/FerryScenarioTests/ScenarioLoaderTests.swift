@@ -134,6 +134,31 @@ import Testing
         #expect(headline(base + "server: {command: [x, '{ip}']}\n") == "x.yaml:3:19: unknown placeholder '{ip}'")
     }
 
+    @Test func remoteHostsDecodeAndRuleOutWhatNeedsNamespaces() throws {
+        defer { folder.remove() }
+        try folder.write("key", bytes: Array("not a real key\n".utf8))
+        let base = "transfer:\n  file: files/sample.txt\nnetwork: {server_ip: 192.0.2.10}\n"
+        let scenario = try load(base + "hosts:\n  server: {ssh: lab@pc-7, port: 2222, identity: key, known_hosts: kh}\n  client: {ssh: pi}\n")
+        #expect(scenario.hosts.server == RemoteHost(destination: "lab@pc-7", port: 2222, identity: folder.file("key"),
+                                                    knownHosts: folder.file("kh")))
+        #expect(scenario.hosts.client == RemoteHost(destination: "pi"))
+        #expect(scenario.hosts.client?.workdir == "/tmp/ferry-run")
+        #expect(try load(base).hosts == HostsSpec())
+        let remote = "hosts: {server: {ssh: lab@pc-7}}\n"
+        #expect(headline("transfer:\n  file: files/sample.txt\n" + remote)
+            == "x.yaml:3:8: 'hosts.server' needs 'network.server_ip': the server machine's address as the client sees it, or auto")
+        #expect(headline(base.replacingOccurrences(of: "}", with: ", isolation: namespaces}") + remote)
+            == "x.yaml:4:8: 'hosts' runs a side on another machine: 'isolation' must be auto or host, not 'namespaces'")
+        #expect(headline(base.replacingOccurrences(of: "}", with: ", impair: {loss: 1%}}") + remote)
+            == "x.yaml:4:8: 'impair' with 'hosts': changing another machine's firewall and qdisc is not supported")
+        #expect(headline(base + "server: {command: [python3, s.py]}\n" + remote)
+            == "x.yaml:5:8: 'hosts.server' runs Ferry's own server there; a custom 'server' command on another machine is not supported")
+        #expect(headline(base + "hosts: {server: {ssh: '-oProxyCommand=x'}}\n") == "x.yaml:4:23: 'ssh' must be user@host or host, not '-oProxyCommand=x'")
+        #expect(headline(base + "hosts: {server: {ssh: a, workdir: tmp}}\n")
+            == "x.yaml:4:35: 'workdir' must be an absolute folder other than /, without '..', spaces or quotes, not 'tmp'")
+        #expect(headline(base + "hosts: {server: {sh: a}}\n") == "x.yaml:4:18: unknown key 'sh' in 'server' (did you mean 'ssh'?)")
+    }
+
     @Test func gradingKeysDecode() throws {
         defer { folder.remove() }
         try FileManager.default.createDirectory(atPath: folder.file("alice"), withIntermediateDirectories: true)

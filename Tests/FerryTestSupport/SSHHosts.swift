@@ -123,13 +123,16 @@ public final class SSHHosts {
     }
 
     /// The `hosts:` entry of a scenario for the machine at `address`.
-    public func hostEntry(_ address: String, knownHosts: String? = nil) -> String {
+    public func hostEntry(_ address: String, knownHosts: String? = nil, workdir: String? = nil) -> String {
         "{ssh: root@\(address), port: \(Self.port), identity: \(identity), known_hosts: \(knownHosts ?? self.knownHosts), "
-            + "ssh_config: \(sshConfig), workdir: \(workdir)}"
+            + "ssh_config: \(sshConfig), workdir: \(workdir ?? self.workdir)}"
     }
 
-    /// What the runner left in the remote work folder (nothing, after a run).
-    public var leftovers: [String] { (try? FileManager.default.contentsOfDirectory(atPath: workdir)) ?? [] }
+    /// What the runner left in the remote work folder (nothing, after a run: the folder was
+    /// there before the run, so it stays, empty).
+    public var leftovers: [String] {
+        FileManager.default.fileExists(atPath: workdir) ? (try? FileManager.default.contentsOfDirectory(atPath: workdir)) ?? [] : ["(\(workdir) removed)"]
+    }
 
     /// Stops the sshds and removes namespaces, links and files. Safe to call more than once.
     public func remove() {

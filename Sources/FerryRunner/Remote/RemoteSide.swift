@@ -2,8 +2,9 @@ import FerryCore
 import FerryScenario
 import Foundation
 
-/// One side of a case on another machine: its folder there (`<run folder>/<case>/<side>`), how its
-/// command is run over ssh, and how it is stopped.
+/// One side of a case on another machine: its folder there (`<run folder>/<case>-<token>/<side>`,
+/// fresh for each case, so a case never sees another's copies), how its command is run over ssh,
+/// and how it is stopped.
 ///
 /// The command runs as `cd <folder> && echo $$ > .pid && exec <command>`: sshd starts every
 /// session's command as a process group leader, so the shell's `$$`, which the command replaces,
@@ -20,6 +21,9 @@ struct RemoteSide: Sendable {
         self.side = side
         self.folder = "\(session.folder)/\(caseFolder)/\(side.rawValue)"
     }
+
+    /// A case's folder name on the machines: its local folder's name and a token of its own.
+    static func caseFolder(_ name: String) -> String { "\(name)-\(NamespacePair.newToken())" }
 
     var pidFile: String { "\(folder)/.pid" }
 

@@ -1,6 +1,7 @@
 import FerryCore
 import FerryScenario
 import Foundation
+import Synchronization
 
 /// One machine of a run, reached with OpenSSH: `ssh` and `scp` with the scenario's options, never
 /// waiting at a prompt (`BatchMode=yes`), host keys checked, and one multiplexed connection
@@ -16,6 +17,8 @@ public final class SSHSession: Sendable {
     private let controlFolder: String
     /// How long making the connection may take.
     public let connectTimeout: Int
+    /// The run made the host's workdir itself, so it goes at the end too (when empty).
+    private let madeWorkdir = Atomic<Bool>(false)
 
     /// The most seconds any setup command (copying, listing, hashing) may take.
     public static let commandLimit: TimeInterval = 300
@@ -115,7 +118,9 @@ public final class SSHSession: Sendable {
     /// - Throws: one line saying what failed and what usually helps.
     func open() throws {
         // A plain connection first: its errors (host key, key, address) are the ones to report.
-        try require("mkdir -p \(RunInfo.shellWords([folder]))", doing: "making \(folder)")
+        let workdir = RunInfo.shellWords([host.workdir])
+        let made = try require("[ -d \(workdir) ] || echo made; mkdir -p \(RunInfo.shellWords([folder]))", doing: "making \(folder)")
+        madeWorkdir.store(made.stdout.contains("made"), ordering: .relaxed)
         // The shared connection goes to the background (-f) with nothing of the runner's open;
         // if it cannot start, every command connects on its own, slower but the same.
         let ssh = ChildProcess.locate("ssh") ?? "ssh"
@@ -127,7 +132,8 @@ public final class SSHSession: Sendable {
     /// Removes the run's folder and ends the shared connection. Errors are ignored: this runs on
     /// every path out, also when the machine went away.
     public func close() {
-        _ = try? execute(sshArguments("rm -rf \(RunInfo.shellWords([folder]))"), limit: 30)
+        let workdir = madeWorkdir.load(ordering: .relaxed) ? "; rmdir \(RunInfo.shellWords([host.workdir])) 2>/dev/null" : ""
+        _ = try? execute(sshArguments("rm -rf \(RunInfo.shellWords([folder]))\(workdir); true"), limit: 30)
         _ = try? execute([ChildProcess.locate("ssh") ?? "ssh"] + options + ["-O", "exit", host.destination], limit: 10)
     }
 

@@ -53,7 +53,7 @@ public struct CaseRunner: Sendable {
         var values = baseValues()
         // Sides on other machines: connected, and what they need copied there, before anything runs.
         let remote = scenario.hosts.anyRemote
-            ? try RemoteCase(scenario: scenario, caseFolder: Self.folderName(submission.map { "\($0.workFolder)-\(testCase.name)" } ?? testCase.name),
+            ? try RemoteCase(scenario: scenario, caseFolder: RemoteSide.caseFolder(Self.folderName(testCase.name)),
                              binaries: options.remoteBinaries)
             : RemoteCase.none
         defer { remote.stop() }
