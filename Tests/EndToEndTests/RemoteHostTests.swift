@@ -37,10 +37,14 @@ extension NamespaceSuites {
             try RunnerInvocation(arguments, workDirectory: folder.file("work"), in: folder.path, timeout: timeout)
         }
 
+        /// No process of the run on the "remote" side, nothing in its work folder, and no shared
+        /// ssh connection left running here.
         private func expectNothingLeft(_ hosts: SSHHosts) {
             #expect(ProcessTable.eventually(5) { ProcessTable.pids(containing: hosts.workdir).isEmpty },
                     "processes of the run remain: \(ProcessTable.pids(containing: hosts.workdir))")
             #expect(hosts.leftovers.isEmpty, "left in the remote work folder: \(hosts.leftovers)")
+            #expect(ProcessTable.eventually(5) { ProcessTable.pids(containing: "ControlPath=/tmp/ferry-ssh-").isEmpty },
+                    "a shared ssh connection remains")
         }
 
         @Test func theServerOnAnotherMachine() throws {
@@ -61,6 +65,8 @@ extension NamespaceSuites {
             #expect((first["verified"] as? [String: Any])?["identical"] as? Int == 20)
             #expect(first["isolation"] as? String == "host")
             #expect(first["retransmissions"] is Int, "the client's counts were read")
+            // The server's results came back from its machine into the case folder.
+            #expect(FileManager.default.fileExists(atPath: folder.file("work/remote/server.json")))
             #expect(!FileManager.default.fileExists(atPath: fresh))
             #expect(ProcessTable.pids(containing: fresh).isEmpty)
             expectNothingLeft(hosts)
@@ -122,6 +128,41 @@ extension NamespaceSuites {
                 "runner: ssh root@\(hosts.serverAddress):2222: its host key is not known; check the key's fingerprint with the "
                     + "machine's owner, then add it: ssh-keyscan -p 2222 \(hosts.serverAddress) >> \(empty)",
             ], "\(output.all)")
+            expectNothingLeft(hosts)
+        }
+
+        /// A workdir others may write to (as /tmp/ferry-run would be, made by another user) could
+        /// have the copied binaries swapped: refused with one line, nothing run.
+        @Test func aWorkdirOthersCanWriteToIsRefused() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            let open = hosts.folder.file("open")
+            try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: true)
+            chmod(open, 0o777)
+            let path = try scenario(hosts, server: true, client: false, serverEntry: hosts.hostEntry(hosts.serverAddress, workdir: open))
+            let output = try runner([path])
+            #expect(output.status == .exited(3), "\(output.all)")
+            #expect(output.stderr.count == 1, "\(output.all)")
+            let line = output.stderr.first ?? ""
+            #expect(line.hasPrefix("runner: ssh root@\(hosts.serverAddress):2222: making \(open)/ferry-"), "\(line)")
+            #expect(line.hasSuffix("\(open) is not a folder of this account's that only it can write to"), "\(line)")
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: open)) == [])
+            expectNothingLeft(hosts)
+        }
+
+        @Test func anInterruptedRunCleansUpTheRemoteSide() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            let path = try scenario(hosts, server: true, client: false, repetitions: 1_000_000)
+            let child = try ChildProcess(arguments: [BuiltProducts.path("runner"), path, "--work-dir", folder.file("work")],
+                                         workingDirectory: folder.path)
+            defer { child.stop() }
+            // The server runs there (its command line holds the remote work folder): interrupt.
+            #expect(ProcessTable.eventually(30) { !ProcessTable.pids(containing: "\(hosts.workdir)/ferry-").filter { pid in
+                ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").hasPrefix("server")
+            }.isEmpty }, "the remote server never started")
+            kill(child.pid, SIGINT)
+            #expect(child.wait(until: Date().addingTimeInterval(60)) == .exited(130))
             expectNothingLeft(hosts)
         }
 

@@ -33,29 +33,34 @@ struct RemoteCase {
         }
     }
 
-    /// The server's address as the client sees it: the scenario's, or with `auto` the server
-    /// machine's first address (`hostname -I`).
+    /// The server's address as the client sees it: the scenario's, or with `auto` the address
+    /// this machine reached the server's machine by (the third field of sshd's `SSH_CONNECTION`).
     func serverIP(_ network: NetworkSpec) throws -> String? {
         guard let server else { return nil }
         guard network.serverIP == "auto" || network.serverIP == nil else { return network.serverIP }
-        let output = try server.session.require("hostname -I", doing: "asking for its address (server_ip: auto)")
-        guard let first = output.stdout.joined(separator: " ").split(separator: " ").first else {
-            throw FerryRunError.environment("ssh \(server.session.host.label): server_ip auto: the machine names no address (hostname -I)")
+        let output = try server.session.require("set -- $SSH_CONNECTION; echo \"$3\"", doing: "asking for its address (server_ip: auto)")
+        guard let address = output.stdout.first(where: { !$0.isEmpty }), (try? SocketAddress(host: address, port: 0)) != nil else {
+            throw FerryRunError.environment("ssh \(server.session.host.label): server_ip auto: the machine did not say its address (SSH_CONNECTION)")
         }
-        return String(first)
+        return address
     }
 
     /// The placeholder values a remote side's command sees: its own paths on its machine.
     func values(_ values: [String: String], for side: CheckName.Side) -> [String: String] {
         var result = values
         if side == .server, let server {
-            result["standard_path"] = "\(server.folder)/\(URL(fileURLWithPath: values["standard_path"] ?? "").lastPathComponent)"
+            result["standard_path"] = "\(server.files)/\(URL(fileURLWithPath: values["standard_path"] ?? "").lastPathComponent)"
             result["store"] = "\(server.folder)/received"
         }
         if side == .client, let client {
-            result["file_path"] = "\(client.folder)/\(URL(fileURLWithPath: values["file_path"] ?? "").lastPathComponent)"
+            result["file_path"] = "\(client.files)/\(URL(fileURLWithPath: values["file_path"] ?? "").lastPathComponent)"
         }
         return result
+    }
+
+    /// Removes the sides' folders there, once the copies were verified.
+    func remove() {
+        [server, client].compactMap { $0 }.forEach { $0.remove() }
     }
 
     /// Registers the remote sides as running: `RemoteSessions.closeAll` stops them on SIGINT.

@@ -25,14 +25,15 @@ enum RemoteCopies {
     }
 
     /// Names and hashes from `listing`'s output (lines as captured, joined back).
-    static func parse(_ stdout: [String]) -> [(name: String, hash: String)] {
-        stdout.joined(separator: "\n").split(separator: "\0").compactMap { record in
+    /// - Throws: on a record that is not `hash  ./name` (something else printed into the listing):
+    ///   a listing that cannot be read whole is not judged.
+    static func parse(_ stdout: [String]) throws -> [(name: String, hash: String)] {
+        try stdout.joined(separator: "\n").split(separator: "\0").map { record in
             let text = String(record)
-            guard text.count > 66, let space = text.firstIndex(of: " ") else { return nil }
-            let hash = String(text[..<space])
-            var name = String(text[text.index(space, offsetBy: 2)...])
-            if name.hasPrefix("./") { name.removeFirst(2) }
-            return hash.count == 64 ? (name, hash) : nil
+            guard let space = text.firstIndex(of: " "), text[..<space].count == 64,
+                text[space...].hasPrefix("  ./"), text.count > 68
+            else { throw FerryError("the copies' listing holds a record that is not a hash and a name: \(text.prefix(80))") }
+            return (String(text[text.index(space, offsetBy: 4)...]), String(text[..<space]))
         }
     }
 
@@ -40,7 +41,7 @@ enum RemoteCopies {
     static func verify(on session: SSHSession, store: String, standard: String, expected: Int) throws -> Verification {
         let wanted = try localHash(standard)
         let output = try session.require(listing(store), doing: "hashing the copies in \(store)")
-        let files = parse(output.stdout).sorted { NaturalOrder.precedes($0.name, $1.name) }
+        let files = try parse(output.stdout).sorted { NaturalOrder.precedes($0.name, $1.name) }
         var result = Verification(identical: 0, differing: 0, missing: 0, extraFiles: files.dropFirst(expected).map(\.name))
         result.standardBytes = (try? FileManager.default.attributesOfItem(atPath: standard)[.size] as? UInt64) ?? 0
         for (index, file) in files.prefix(expected).enumerated() {

@@ -8,12 +8,12 @@ import Synchronization
 /// every side still running there and removes everything the run put on each machine; the runner
 /// calls it at the end of a run and on SIGINT or SIGTERM.
 public final class RemoteSessions: Sendable {
+    /// The run's sessions: one runner process runs one run at a time.
     public static let shared = RemoteSessions()
 
     private struct State {
         var sessions: [String: SSHSession] = [:]
         var running: [String: RemoteSide] = [:]
-        var token = NamespacePair.newToken()
         var controlFolder: String?
     }
 
@@ -23,30 +23,36 @@ public final class RemoteSessions: Sendable {
     public static let connectTimeout = 10
 
     /// The connected session for `host`, with Ferry's binaries from `binaries` in its `bin` folder.
+    /// The session is recorded before it connects, so that `closeAll` (on SIGINT) removes what
+    /// a half-made session put there; the lock is not held while it connects and copies.
     /// - Throws: one line when the machine cannot be reached or prepared (exit status 3).
     func session(for host: RemoteHost, binaries: String) throws -> SSHSession {
-        try state.withLock { state in
-            let key = "\(host.label) \(host.workdir)"
-            if let session = state.sessions[key] { return session }
-            for name in ["server", "client"] where !FileManager.default.isExecutableFile(atPath: "\(binaries)/\(name)") {
-                throw FerryRunError.environment(
-                    "hosts: \(binaries)/\(name) not found: remote hosts run binaries that need no Swift there; build them with make dist "
-                        + "(or give --remote-binaries)")
-            }
+        for name in ["server", "client"] where !FileManager.default.isExecutableFile(atPath: "\(binaries)/\(name)") {
+            throw FerryRunError.environment(
+                "hosts: \(binaries)/\(name) not found: remote hosts run binaries that need no Swift there; build them with make dist "
+                    + "(or give --remote-binaries)")
+        }
+        let key = "\(host.label) \(host.workdir)"
+        let (session, isNew) = try state.withLock { state -> (SSHSession, Bool) in
+            if let session = state.sessions[key] { return (session, false) }
             let control = try state.controlFolder ?? Self.makeControlFolder()
             state.controlFolder = control
-            let session = SSHSession(host: host, token: state.token, controlFolder: control, connectTimeout: Self.connectTimeout)
-            do {
-                try session.open()
-                try session.require("mkdir -p \(RunInfo.shellWords([session.folder + "/bin"]))", doing: "making the bin folder")
-                try session.upload(["\(binaries)/server", "\(binaries)/client"], to: "\(session.folder)/bin/")
-            } catch {
-                session.close()
-                throw error
-            }
+            // A token per session: two hosts may be one machine (or share a folder) under two names.
+            let session = SSHSession(host: host, token: NamespacePair.newToken(), controlFolder: control, connectTimeout: Self.connectTimeout)
             state.sessions[key] = session
-            return session
+            return (session, true)
         }
+        guard isNew else { return session }
+        do {
+            try session.open()
+            try session.require("mkdir -p \(RunInfo.shellWords([session.folder + "/bin"]))", doing: "making the bin folder")
+            try session.upload(["\(binaries)/server", "\(binaries)/client"], to: "\(session.folder)/bin/")
+        } catch {
+            _ = state.withLock { $0.sessions.removeValue(forKey: key) }
+            session.close()
+            throw error
+        }
+        return session
     }
 
     /// A short folder of its own for the control sockets (their paths must stay under 108 bytes).
@@ -70,7 +76,7 @@ public final class RemoteSessions: Sendable {
             defer {
                 state.running = [:]
                 state.sessions = [:]
-                state.token = NamespacePair.newToken()
+                state.controlFolder = nil
             }
             return (Array(state.running.values), Array(state.sessions.values), state.controlFolder)
         }

@@ -30,10 +30,19 @@ struct RemoteSide: Sendable {
     /// Where Ferry's own binaries are on the machine.
     var binaries: String { "\(session.folder)/bin" }
 
-    /// Makes the folder and copies `files` into it (keeping their names).
-    func prepare(uploading files: [String]) throws {
-        try session.require("mkdir -p \(RunInfo.shellWords([folder]))", doing: "making \(folder)")
-        if !files.isEmpty { try session.upload(files, to: folder + "/") }
+    /// Where the files copied for the side are: a folder of their own, so that no name of theirs
+    /// meets the side's own (`received`, `server.json`, `.pid`).
+    var files: String { "\(folder)/files" }
+
+    /// Makes the folder and copies `paths` into its `files` (keeping their names).
+    func prepare(uploading paths: [String]) throws {
+        try session.require("mkdir -p \(RunInfo.shellWords([files]))", doing: "making \(folder)")
+        if !paths.isEmpty { try session.upload(paths, to: files + "/") }
+    }
+
+    /// Removes the side's folder there (its copies too), once they were verified.
+    func remove() {
+        _ = try? session.run("rm -rf \(RunInfo.shellWords([folder]))", limit: 60)
     }
 
     /// The local command that runs `arguments` there, in the side's folder.
@@ -44,13 +53,15 @@ struct RemoteSide: Sendable {
     /// Stops the side's process group there, if it still runs.
     func stop() {
         let pid = "\"$(cat \(RunInfo.shellWords([pidFile])) 2>/dev/null)\""
-        let script = "p=\(pid); [ -n \"$p\" ] || exit 0; kill -TERM -- -$p 2>/dev/null || exit 0; "
-            + "for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- -$p 2>/dev/null || exit 0; sleep 0.2; done; kill -KILL -- -$p 2>/dev/null; exit 0"
+        // `kill -TERM -PGID`, not `kill -- -PGID`: dash (Debian's /bin/sh, many accounts' shell) has
+        // no `--`. The pid file goes first, so a second stop cannot signal a reused pid.
+        let script = "p=\(pid); rm -f \(RunInfo.shellWords([pidFile])); [ -n \"$p\" ] || exit 0; kill -TERM -\"$p\" 2>/dev/null || exit 0; "
+            + "for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -\"$p\" 2>/dev/null || exit 0; sleep 0.2; done; kill -KILL -\"$p\" 2>/dev/null; exit 0"
         _ = try? session.run(script, limit: 20)
     }
 
-    /// Copies a file of the side's folder here, if it is there.
-    func fetch(_ name: String, to local: String) {
-        try? session.fetch(["\(folder)/\(name)"], to: local)
+    /// Copies a file or folder of the side's folder into the local folder `local`.
+    func fetch(_ name: String, to local: String) throws {
+        try session.fetch(["\(folder)/\(name)"], to: local)
     }
 }

@@ -45,14 +45,19 @@ public final class SSHSession: Sendable {
         return options
     }
 
+    /// `ssh` on this machine.
+    private static let ssh = ChildProcess.locate("ssh") ?? "ssh"
+
+    /// The port (when not ssh's own) and the destination: the end of every ssh command line.
+    private var target: [String] { (host.port.map { ["-p", String($0)] } ?? []) + [host.destination] }
+
     /// `ssh … destination -- command`: `command` is one line for the remote shell. With `shared`
     /// false it gets a connection of its own: a command multiplexed over the shared connection
     /// hands its output pipes to that connection's process, which then holds them until the
     /// remote command ends, also after the runner stopped the local ssh. A side's command runs
     /// on a connection of its own for that reason.
     public func sshArguments(_ command: String, shared: Bool = true) -> [String] {
-        [ChildProcess.locate("ssh") ?? "ssh"] + (shared ? [] : ["-o", "ControlPath=none"]) + options
-            + (host.port.map { ["-p", String($0)] } ?? []) + [host.destination, "--", command]
+        [Self.ssh] + (shared ? [] : ["-o", "ControlPath=none"]) + options + target + ["--", command]
     }
 
     /// `scp` of local `sources` to the remote `target` (or, with `fetch`, of remote sources here).
@@ -64,16 +69,24 @@ public final class SSHSession: Sendable {
 
     /// What a command printed and how it ended.
     public struct Output {
+        /// How it ended: ssh's own failures are exit status 255.
         public var status: Termination
+        /// Its standard output, line by line.
         public var stdout: [String]
+        /// Its standard error, line by line.
         public var stderr: [String]
     }
 
     /// Runs `arguments` (an ssh or scp command) here to its end, at most `limit` seconds.
+    /// Untracked: the clean-up on SIGINT runs these after the tracked children were stopped.
+    /// - Throws: when the output was cut (over the capture cap) or never closed: a listing that is
+    ///   not whole must not be judged.
     private func execute(_ arguments: [String], limit: TimeInterval) throws -> Output {
-        let child = try ChildProcess(arguments: arguments, tracked: true)
+        let child = try ChildProcess(arguments: arguments, tracked: false)
         let status = child.wait(until: Date().addingTimeInterval(limit)) ?? child.stop()
-        _ = child.output.waitForClose(until: Date().addingTimeInterval(2))
+        guard child.output.waitForClose(until: Date().addingTimeInterval(2)), child.output.dropped == 0 else {
+            throw FerryRunError.environment("ssh \(host.label): the output of \(arguments.last ?? "a command") was not read whole")
+        }
         let lines = child.output.snapshot
         return Output(status: status, stdout: lines.filter { $0.stream == .stdout }.map(\.text),
                       stderr: lines.filter { $0.stream == .stderr }.map(\.text))
@@ -118,14 +131,20 @@ public final class SSHSession: Sendable {
     /// - Throws: one line saying what failed and what usually helps.
     func open() throws {
         // A plain connection first: its errors (host key, key, address) are the ones to report.
+        // The workdir must be this account's own and writable by nobody else (it may be in /tmp,
+        // where another user could otherwise swap the binaries copied there); the run's folder
+        // is new (mkdir without -p fails if it is there).
         let workdir = RunInfo.shellWords([host.workdir])
-        let made = try require("[ -d \(workdir) ] || echo made; mkdir -p \(RunInfo.shellWords([folder]))", doing: "making \(folder)")
+        let made = try require(
+            "umask 077; [ -d \(workdir) ] || echo made; mkdir -p \(workdir) && [ -O \(workdir) ] && [ ! -L \(workdir) ] "
+                + "&& [ -z \"$(find \(workdir) -maxdepth 0 -perm /022)\" ] "
+                + "|| { echo \"\(host.workdir) is not a folder of this account's that only it can write to\" >&2; exit 1; }; "
+                + "mkdir \(RunInfo.shellWords([folder]))",
+            doing: "making \(folder)")
         madeWorkdir.store(made.stdout.contains("made"), ordering: .relaxed)
         // The shared connection goes to the background (-f) with nothing of the runner's open;
         // if it cannot start, every command connects on its own, slower but the same.
-        let ssh = ChildProcess.locate("ssh") ?? "ssh"
-        let master = [ssh] + options(master: true) + ["-o", "ControlPersist=600", "-f", "-N"]
-            + (host.port.map { ["-p", String($0)] } ?? []) + [host.destination]
+        let master = [Self.ssh] + options(master: true) + ["-o", "ControlPersist=600", "-f", "-N"] + target
         _ = try? execute(["sh", "-c", "exec \"$0\" \"$@\" </dev/null >/dev/null 2>&1"] + master, limit: Double(connectTimeout) + 5)
     }
 
@@ -134,7 +153,7 @@ public final class SSHSession: Sendable {
     public func close() {
         let workdir = madeWorkdir.load(ordering: .relaxed) ? "; rmdir \(RunInfo.shellWords([host.workdir])) 2>/dev/null" : ""
         _ = try? execute(sshArguments("rm -rf \(RunInfo.shellWords([folder]))\(workdir); true"), limit: 30)
-        _ = try? execute([ChildProcess.locate("ssh") ?? "ssh"] + options + ["-O", "exit", host.destination], limit: 10)
+        _ = try? execute([Self.ssh] + options + ["-O", "exit"] + target, limit: 10)
     }
 
     /// One line for an ssh failure, from what ssh printed, with the usual remedy.

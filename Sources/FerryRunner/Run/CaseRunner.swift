@@ -127,8 +127,8 @@ public struct CaseRunner: Sendable {
             facts.droppedOutput = (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0)
             // Nothing keeps running remotely either; Ferry's own sides' results come back for the reports.
             remote.stop()
-            remote.server?.fetch("server.json", to: folder)
-            remote.client?.fetch("client.json", to: folder)
+            try? remote.server?.fetch("server.json", to: folder)
+            try? remote.client?.fetch("client.json", to: folder)
         }
         // Every case lists the same checks: those that did not get to run are skipped, with why.
         for name in Self.runCheckNames where !facts.runChecks.contains(where: { $0.name == name }) {
@@ -144,12 +144,15 @@ public struct CaseRunner: Sendable {
                     expected: scenario.transfer.repetitions)
             } else {
                 // --fetch-copies: the copies come here and are verified as local ones.
-                remote.server?.fetch("received", to: folder)
+                try remote.server?.fetch("received", to: folder)
                 facts.verified = try verifier.verify(standard: scenario.transfer.standard, expected: scenario.transfer.repetitions)
             }
         } catch {
             facts.verified = .unverified(scenario.transfer.repetitions, because: "\(scenario.transfer.standard): \(error)")
         }
+        // The remote folders go as soon as the copies are judged: a run of many cases must not fill
+        // another machine's /tmp.
+        remote.remove()
         if let counter = try? counts.get() {
             facts.counts = counter.read().map { .success($0) } ?? .failure(FerryError("the connection counters could not be read"))
         } else if case .failure(let why) = counts {

@@ -13,11 +13,15 @@ extension ScenarioDecoder {
         let fields = try reader.mapping(
             node, named: side, allowed: ["ssh", "port", "identity", "known_hosts", "ssh_config", "workdir"], required: ["ssh"])
         let destination = try reader.string(fields["ssh"]!, "ssh")
-        // ssh would take a leading '-' as an option, and spaces or quotes never name a host.
-        guard !destination.isEmpty, !destination.hasPrefix("-"),
-            destination.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && !"'\"\\;`$".unicodeScalars.contains($0) })
+        // ssh would take a leading '-' as an option, and spaces or quotes never name a host. An
+        // IPv6 literal would need brackets for scp but not for ssh: a host name (or a Host of the
+        // ssh configuration) is asked for instead.
+        guard !destination.isEmpty, !destination.hasPrefix("-"), Self.isPlainWord(destination),
+            !destination.contains(":"), !destination.contains("["), !destination.contains("%")
         else {
-            throw reader.error("'ssh' must be user@host or host, not '\(destination)'", at: fields["ssh"]!.mark)
+            throw reader.error(
+                "'ssh' must be user@host or host (for an IPv6 address, a Host of the ssh configuration), not '\(destination)'",
+                at: fields["ssh"]!.mark)
         }
         var host = RemoteHost(destination: destination)
         host.port = try fields["port"].map { try reader.integer($0, "port", in: 1...65535) }
@@ -26,14 +30,18 @@ extension ScenarioDecoder {
         host.sshConfig = try fields["ssh_config"].map { try existingFile($0, "ssh_config") }
         if let value = fields["workdir"] {
             let text = try reader.string(value, "workdir")
-            guard text.hasPrefix("/"), text != "/", !text.split(separator: "/").contains(".."),
-                text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && !"'\"\\;`$".unicodeScalars.contains($0) })
-            else {
+            guard text.hasPrefix("/"), text != "/", !text.split(separator: "/").contains(".."), Self.isPlainWord(text) else {
                 throw reader.error("'workdir' must be an absolute folder other than /, without '..', spaces or quotes, not '\(text)'",
                                    at: value.mark)
             }
             host.workdir = text
         }
         return host
+    }
+
+    /// Printable ASCII without spaces, quotes, `\`, `;`, `` ` `` or `$`: safe as one shell word and
+    /// as an ssh argument.
+    static func isPlainWord(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && !"'\"\\;`$".unicodeScalars.contains($0) }
     }
 }
