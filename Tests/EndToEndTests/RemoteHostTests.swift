@@ -150,6 +150,80 @@ extension NamespaceSuites {
             expectNothingLeft(hosts)
         }
 
+        /// A student's pair (Python) on the two machines: its source copied to each, built there,
+        /// its copies (every new file of its own folder, beside a fixture that is the standard itself
+        /// and files its source brought, none of which may count) verified by their hashes there.
+        @Test func aProgramOfTheScenarioRunsOnTheOtherMachines() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            try FileManager.default.createDirectory(atPath: folder.file("sub"), withIntermediateDirectories: true)
+            _ = try folder.write("sub/server.py", bytes: Array("""
+                import socket, sys
+                ip, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((ip, port))
+                s.listen()
+                print("I am ready", flush=True)
+                for n in range(1, count + 1):
+                    c, _ = s.accept()
+                    data = b""
+                    while True:
+                        chunk = c.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    # The third copy is cut short.
+                    open("copy%d.txt" % n, "wb").write(data[:10] if n == 3 else data)
+                    c.close()
+                print("I am done", flush=True)
+
+                """.utf8))
+            _ = try folder.write("sub/client.py", bytes: Array("""
+                import socket, sys
+                ip, port, count, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+                data = open(path, "rb").read()
+                for n in range(count):
+                    c = socket.create_connection((ip, port))
+                    c.sendall(data)
+                    c.close()
+                print("I am done", flush=True)
+
+                """.utf8))
+            // A file the source brings along is not the server's work.
+            _ = try folder.write("sub/notes.txt", bytes: Array("mine\n".utf8))
+            let path = try folder.write("python.yaml", bytes: Array("""
+                name: python-pair
+                network: {server_ip: \(hosts.serverAddress)}
+                transfer: {file: files/sample.txt, repetitions: 5, port: 5303}
+                server:
+                  source: sub
+                  command: [python3, server.py, "{server_ip}", "{port}", "{repetitions}"]
+                  build: [python3, -m, py_compile, server.py]
+                  ready: I am ready
+                  store: .         # every new file in its folder is a copy: the source and fixture are not
+                  files: {standard-copy.txt: files/sample.txt}
+                client:
+                  source: sub
+                  command: [python3, client.py, "{server_ip}", "{port}", "{repetitions}", "{file_path}"]
+                expect: {max_incorrect: 1, messages: none, server: ["I am done"]}
+                hosts:
+                  server: \(hosts.hostEntry(hosts.serverAddress))
+                  client: \(hosts.hostEntry(hosts.clientAddress))
+
+                """.utf8))
+            let json = folder.file("python.json")
+            let output = try runner([path, "--json", json])
+            #expect(output.status == .exited(0), "\(output.all)")
+            #expect(output.stdout.contains { $0.hasPrefix("PASS python-pair  tcp  buffer 1048576  5 transfers  1 incorrect") }, "\(output.all)")
+            let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+            let verified = try #require((report["cases"] as? [[String: Any]])?.first?["verified"] as? [String: Any])
+            #expect(verified["identical"] as? Int == 4 && verified["differing"] as? Int == 1 && verified["missing"] as? Int == 0)
+            #expect((verified["extra"] as? [String])?.isEmpty == true, "\(verified)")
+            #expect((report["cases"] as? [[String: Any]])?.first?["checks"].map { "\($0)" }?.contains("server.build") == true)
+            expectNothingLeft(hosts)
+        }
+
         @Test func anInterruptedRunCleansUpTheRemoteSide() throws {
             let hosts = try SSHHosts()
             defer { hosts.remove(); folder.remove() }

@@ -8,6 +8,7 @@ import Foundation
 struct RemoteCase {
     let server: RemoteSide?
     let client: RemoteSide?
+    private let scenario: Scenario?
 
     /// No side remote.
     static let none = RemoteCase(server: nil, client: nil)
@@ -15,22 +16,33 @@ struct RemoteCase {
     init(server: RemoteSide?, client: RemoteSide?) {
         self.server = server
         self.client = client
+        self.scenario = nil
     }
 
-    /// Connects to the case's machines and copies what each side needs.
+    /// Connects to the case's machines and copies what Ferry's own sides need: the standard
+    /// file for the server, the file to send for the client. A program of the scenario's is
+    /// staged later, from its prepared local folder (`stage`).
     /// - Throws: one line when a machine cannot be reached or prepared (exit status 3).
     init(scenario: Scenario, caseFolder: String, binaries: String) throws {
         let sessions = RemoteSessions.shared
         server = try scenario.hosts.server.map { host in
             let side = RemoteSide(session: try sessions.session(for: host, binaries: binaries), caseFolder: caseFolder, side: .server)
-            try side.prepare(uploading: [scenario.transfer.standard])
+            if scenario.server == nil { try side.prepare(uploading: [scenario.transfer.standard]) }
             return side
         }
         client = try scenario.hosts.client.map { host in
             let side = RemoteSide(session: try sessions.session(for: host, binaries: binaries), caseFolder: caseFolder, side: .client)
-            try side.prepare(uploading: [scenario.transfer.file])
+            if scenario.client == nil { try side.prepare(uploading: [scenario.transfer.file]) }
             return side
         }
+        self.scenario = scenario
+    }
+
+    /// Copies the prepared local folder of a program's side (its source and fixtures) there, with
+    /// the file that side is given (`{standard_path}`, `{file_path}`). Nothing for a local side.
+    func stage(_ side: CheckName.Side, from localFolder: String) throws {
+        guard let remote = side == .server ? server : client, let scenario else { return }
+        try remote.stage(localFolder, uploading: [side == .server ? scenario.transfer.standard : scenario.transfer.file])
     }
 
     /// The server's address as the client sees it: the scenario's, or with `auto` the address
@@ -45,12 +57,12 @@ struct RemoteCase {
         return address
     }
 
-    /// The placeholder values a remote side's command sees: its own paths on its machine.
+    /// The placeholder values a remote side's command sees: its own paths on its machine (the
+    /// store is the caller's, resolved in the side's remote folder).
     func values(_ values: [String: String], for side: CheckName.Side) -> [String: String] {
         var result = values
         if side == .server, let server {
             result["standard_path"] = "\(server.files)/\(URL(fileURLWithPath: values["standard_path"] ?? "").lastPathComponent)"
-            result["store"] = "\(server.folder)/received"
         }
         if side == .client, let client {
             result["file_path"] = "\(client.files)/\(URL(fileURLWithPath: values["file_path"] ?? "").lastPathComponent)"

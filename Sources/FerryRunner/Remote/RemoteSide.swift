@@ -30,14 +30,24 @@ struct RemoteSide: Sendable {
     /// Where Ferry's own binaries are on the machine.
     var binaries: String { "\(session.folder)/bin" }
 
-    /// Where the files copied for the side are: a folder of their own, so that no name of theirs
-    /// meets the side's own (`received`, `server.json`, `.pid`).
-    var files: String { "\(folder)/files" }
+    /// Where the files copied for the side are: a hidden folder of their own, so that no name of
+    /// theirs meets the side's own (`received`, `server.json`, `.pid`, a program's files) and the
+    /// verifier never takes them for copies.
+    var files: String { "\(folder)/.ferry" }
 
     /// Makes the folder and copies `paths` into its `files` (keeping their names).
     func prepare(uploading paths: [String]) throws {
         try session.require("mkdir -p \(RunInfo.shellWords([files]))", doing: "making \(folder)")
         if !paths.isEmpty { try session.upload(paths, to: files + "/") }
+    }
+
+    /// Copies a program's prepared local folder there as the side's folder (the local folder's
+    /// name is the side's, as the remote one's), then `paths` into its `.ferry`.
+    func stage(_ localFolder: String, uploading paths: [String]) throws {
+        let parent = URL(fileURLWithPath: folder).deletingLastPathComponent().path
+        try session.require("mkdir -p \(RunInfo.shellWords([parent]))", doing: "making \(parent)")
+        try session.upload([localFolder], to: parent + "/")
+        try prepare(uploading: paths)
     }
 
     /// Removes the side's folder there (its copies too), once they were verified.

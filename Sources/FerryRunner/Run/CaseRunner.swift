@@ -83,6 +83,8 @@ public struct CaseRunner: Sendable {
         let serverFolder = serverSide?.folder ?? folder
         let (storeSpec, storeFolder) = store(values: values, serverFolder: serverFolder)
         values["store"] = storeFolder
+        // A server on another machine stores its copies there, in its own folder.
+        let remoteStore = remote.server.map { store(values: values, serverFolder: $0.folder).1 }
         let serverEnvironment = Self.environment(scenario.server)
         let clientEnvironment = Self.environment(scenario.client)
 
@@ -96,16 +98,28 @@ public struct CaseRunner: Sendable {
             if !prepared.ready && facts.blocker == nil { facts.blocker = prepared.checks.last.map { "\($0.name) failed" } }
         }
         prepare(&serverSide, scenario.server, store: storeSpec, environment: serverEnvironment, host: BuildHost(
-            wrap: hosts.onServer, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.serverNamespace) } }))
+            wrap: remote.server?.command ?? hosts.onServer, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.serverNamespace) } },
+            stage: { try remote.stage(.server, from: $0) }))
         prepare(&clientSide, scenario.client, store: nil, environment: clientEnvironment, host: BuildHost(
-            wrap: hosts.onClient, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.clientNamespace) } }))
-        let (serverCommand, clientCommand) = commands(
-            serverValues: remote.values(values, for: .server), clientValues: remote.values(values, for: .client), remote: remote)
+            wrap: remote.client?.command ?? hosts.onClient, cleanUp: { hosts.pair.map { NamespacePair.killProcesses(in: $0.clientNamespace) } },
+            stage: { try remote.stage(.client, from: $0) }))
+        var serverValues = remote.values(values, for: .server)
+        if let remoteStore { serverValues["store"] = remoteStore }
+        let (serverCommand, clientCommand) = commands(serverValues: serverValues, clientValues: remote.values(values, for: .client), remote: remote)
 
         var verifier = CopyVerifier(location: CopyLocation(
             folder: storeFolder, namePattern: storeSpec.namePattern, counterBase: testCase.expectations.match.counterBase,
             fixtures: serverSide?.fixtures ?? []))
         verifier.snapshot()
+        // What a remote program's store held before the case (its source may bring files).
+        var remoteBefore = RemoteCopies.Snapshot()
+        if let server = remote.server, let remoteStore, scenario.server != nil, facts.blocker == nil {
+            do {
+                remoteBefore = try RemoteCopies.snapshot(on: server.session, store: remoteStore)
+            } catch {
+                facts.blocker = "the server's store on \(server.session.host.label) could not be listed: \(error)"
+            }
+        }
 
         if facts.blocker == nil {
             remote.started()
@@ -138,10 +152,16 @@ public struct CaseRunner: Sendable {
         Self.writeLog(facts.clientLog, to: "\(folder)/client.log", command: clientCommand)
 
         do {
-            if let server = remote.server, !options.fetchCopies {
+            if let server = remote.server, let remoteStore, !options.fetchCopies || scenario.server != nil {
+                // Fixtures copied into the store folder are never copies.
+                let excluded = Set((serverSide?.fixtures ?? []).compactMap { fixture -> String? in
+                    let inStore = URL(fileURLWithPath: fixture).deletingLastPathComponent().path
+                        == URL(fileURLWithPath: storeFolder).standardizedFileURL.path
+                    return inStore ? URL(fileURLWithPath: fixture).lastPathComponent : nil
+                })
                 facts.verified = try RemoteCopies.verify(
-                    on: server.session, store: "\(server.folder)/received", standard: scenario.transfer.standard,
-                    expected: scenario.transfer.repetitions)
+                    on: server.session, store: remoteStore, standard: scenario.transfer.standard,
+                    expected: scenario.transfer.repetitions, location: verifier.location, before: remoteBefore, excluded: excluded)
             } else {
                 // --fetch-copies: the copies come here and are verified as local ones.
                 try remote.server?.fetch("received", to: folder)
@@ -331,7 +351,7 @@ public struct CaseRunner: Sendable {
 
     /// Where the server stores its copies, and how the copies are named.
     private func store(values: [String: String], serverFolder: String) -> (StoreSpec, String) {
-        let spec = scenario.server == nil ? StoreSpec.folder("\(folder)/received") : (scenario.server?.store ?? .folder("received"))
+        let spec = scenario.server == nil ? StoreSpec.folder("\(serverFolder)/received") : (scenario.server?.store ?? .folder("received"))
         return (spec, Self.resolve(Placeholders.expand(spec.folder, with: values), in: serverFolder))
     }
 

@@ -100,6 +100,19 @@ public struct CopyLocation: Sendable {
     func name(ofCopy n: Int) -> String? {
         namePattern?.replacingOccurrences(of: "{n}", with: String(n - 1 + counterBase))
     }
+
+    /// Copies 1...expected (nil where missing) and the extra new files, from the new files in
+    /// natural name order: with a pattern, copy n is exactly its name; without, the first
+    /// `expected` files are the copies. For local entries and remote listings alike.
+    func partition<File>(_ fresh: [File], expected: Int, name: (File) -> [UInt8]) -> (copies: [File?], extra: [File]) {
+        guard namePattern != nil else {
+            return (Array(fresh.prefix(expected)), Array(fresh.dropFirst(expected)))
+        }
+        let byName = Dictionary(fresh.map { (name($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let copies = (0..<expected).map { index in self.name(ofCopy: index + 1).flatMap { byName[Array($0.utf8)] } }
+        let named = Set(copies.compactMap { $0.map(name) })
+        return (copies, fresh.filter { !named.contains(name($0)) })
+    }
 }
 
 /// Finds the copies a server stored during a case and compares each with the standard file.
@@ -146,17 +159,6 @@ public struct CopyVerifier {
             .sorted { NaturalOrder.precedes($0.name, $1.name) }
     }
 
-    /// Copies 1...expected (nil where missing) and the extra new files.
-    private func partition(_ fresh: [FolderEntry], expected: Int) -> (copies: [FolderEntry?], extra: [FolderEntry]) {
-        guard location.namePattern != nil else {
-            return (Array(fresh.prefix(expected)), Array(fresh.dropFirst(expected)))
-        }
-        let byName = Dictionary(fresh.map { ($0.rawName, $0) }, uniquingKeysWith: { first, _ in first })
-        let copies = (0..<expected).map { index in location.name(ofCopy: index + 1).flatMap { byName[Array($0.utf8)] } }
-        let named = Set(copies.compactMap { $0?.rawName })
-        return (copies, fresh.filter { !named.contains($0.rawName) })
-    }
-
     /// Compares every copy with `standard`; `expected` copies should be there.
     /// - Throws: when the standard cannot be read (a copy that cannot be read is a differing copy).
     public func verify(standard: String, expected: Int) throws -> Verification {
@@ -169,7 +171,7 @@ public struct CopyVerifier {
             return none
         }
         defer { folder.close() }
-        let (copies, extra) = partition(fresh(in: folder), expected: expected)
+        let (copies, extra) = location.partition(fresh(in: folder), expected: expected, name: \.rawName)
         var result = Verification(identical: 0, differing: 0, missing: 0, extraFiles: extra.map(\.name))
         result.standardBytes = reference.size
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)

@@ -40,6 +40,7 @@ struct SideWorkspace {
         do {
             try copySource(spec, scenarioFolder: scenarioFolder, values: values, store: store)
             try copyFixtures(spec, scenarioFolder: scenarioFolder, values: values)
+            try host.stage(folder)
         } catch {
             return ([Check(name: CheckName.start(side), passed: false, detail: "\(error)")], false)
         }
@@ -153,9 +154,11 @@ struct SideWorkspace {
     }
 }
 
-/// Where a side's build runs: the command wrapped for the side's host, and what to do after it
-/// (kill whatever the build left running there).
+/// Where a side's build runs: the command wrapped for the side's host, what to do after it
+/// (kill whatever the build left running there), and, for a side on another machine, how the
+/// prepared folder gets there before the build (`stage`, given the local folder).
 struct BuildHost {
     var wrap: ([String]) -> [String] = { $0 }
     var cleanUp: () -> Void = {}
+    var stage: (String) throws -> Void = { _ in }
 }

@@ -68,9 +68,15 @@ struct ScenarioDecoder {
         if network.impair != nil {
             throw reader.error("'impair' with 'hosts': changing another machine's firewall and qdisc is not supported", at: mark)
         }
-        for (side, custom) in [("server", scenario.server != nil && scenario.hosts.server != nil),
-                               ("client", scenario.client != nil && scenario.hosts.client != nil)] where custom {
-            throw reader.error("'hosts.\(side)' runs Ferry's own \(side) there; a custom '\(side)' command on another machine is not supported", at: mark)
+        // A program of the scenario's runs there from its folder, which the runner copies.
+        for (side, spec, host) in [("server", scenario.server, scenario.hosts.server), ("client", scenario.client, scenario.hosts.client)] {
+            guard let spec, host != nil else { continue }
+            if spec.cwd != nil {
+                throw reader.error("'\(side).cwd' names a folder on this machine; a side on another machine runs in a folder the runner copies there", at: mark)
+            }
+            if side == "server" && spec.ready == nil {
+                throw reader.error("'hosts.server' with a 'server' command needs its 'ready' line: the runner cannot see another machine's ports", at: mark)
+            }
         }
         if scenario.hosts.server != nil && network.serverIP == nil {
             throw reader.error("'hosts.server' needs 'network.server_ip': the server machine's address as the client sees it, or auto", at: mark)
