@@ -224,6 +224,36 @@ extension NamespaceSuites {
             expectNothingLeft(hosts)
         }
 
+        /// Loss between two machines (`allow_remote`): a firewall rule on each receiving side's
+        /// machine for the scenario's port, gone after the case. udp loses copies, tcp none.
+        @Test func lossBetweenTheMachines() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            let path = try scenario(hosts, server: true, client: true, repetitions: 30)
+            var text = try String(contentsOfFile: path, encoding: .utf8)
+            text = text.replacingOccurrences(of: "network: {server_ip: \(hosts.serverAddress)}",
+                                             with: "network: {server_ip: \(hosts.serverAddress), impair: {loss: 5%, allow_remote: true}}")
+                .replacingOccurrences(of: "transfer: {", with: "transfer: {protocol: [tcp, udp], ")
+                .replacingOccurrences(of: "expect: {messages: seed, max_incorrect: 0}",
+                                      with: "expect: {messages: seed, max_incorrect: 0, overrides: [{protocol: udp, max_error_rate: 100%, min_incorrect: 1}]}")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let json = folder.file("loss.json")
+            let output = try runner([path, "--json", json], timeout: 300)
+            #expect(output.status == .exited(0), "\(output.all)")
+            let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+            let cases = try #require(report["cases"] as? [[String: Any]])
+            let tcp = try #require(cases.first { $0["protocol"] as? String == "tcp" })
+            #expect(tcp["incorrect"] as? Int == 0)
+            #expect((tcp["retransmissions"] as? Int ?? 0) > 0, "tcp saw no loss: \(tcp)")
+            #expect((cases.first { $0["protocol"] as? String == "udp" }?["incorrect"] as? Int ?? 0) > 0)
+            // The tables are gone from both machines.
+            for namespace in hosts.namespaces {
+                let tables = try Tool.run(["ip", "netns", "exec", namespace, "nft", "list", "tables"])
+                #expect(!tables.contains("ferry_"), "\(namespace): \(tables)")
+            }
+            expectNothingLeft(hosts)
+        }
+
         @Test func anInterruptedRunCleansUpTheRemoteSide() throws {
             let hosts = try SSHHosts()
             defer { hosts.remove(); folder.remove() }

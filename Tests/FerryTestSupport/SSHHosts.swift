@@ -24,7 +24,8 @@ public final class SSHHosts {
     public let token = NamespacePair.newToken()
     public let subnet: Int
     public let folder: TemporaryDirectory
-    private var namespaces: [String] = []
+    /// The "machines": the server's namespace, then the client's.
+    public private(set) var namespaces: [String] = []
     private var links: [String] = []
     private var daemons: [ChildProcess] = []
     private var madeRunSSHD = false

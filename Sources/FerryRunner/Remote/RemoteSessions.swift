@@ -14,6 +14,8 @@ public final class RemoteSessions: Sendable {
     private struct State {
         var sessions: [String: SSHSession] = [:]
         var running: [String: RemoteSide] = [:]
+        /// What to undo at the end (a case's firewall table), by key.
+        var undo: [String: @Sendable () -> Void] = [:]
         var controlFolder: String?
     }
 
@@ -64,6 +66,12 @@ public final class RemoteSessions: Sendable {
         return String(cString: made)
     }
 
+    /// `action` runs in `closeAll` unless `closed(key)` comes first.
+    func onClose(_ key: String, _ action: @escaping @Sendable () -> Void) { state.withLock { $0.undo[key] = action } }
+
+    /// What `onClose` registered under `key` was done.
+    func closed(_ key: String) { _ = state.withLock { $0.undo.removeValue(forKey: key) } }
+
     /// A side started on a remote machine: stopped by `closeAll` unless `ended` first.
     func started(_ side: RemoteSide) { state.withLock { $0.running[side.pidFile] = side } }
 
@@ -72,15 +80,17 @@ public final class RemoteSessions: Sendable {
 
     /// Stops every side still running remotely, removes each run folder, ends the connections.
     public func closeAll() {
-        let (sides, sessions, control) = state.withLock { state in
+        let (sides, sessions, control, undo) = state.withLock { state in
             defer {
+                state.undo = [:]
                 state.running = [:]
                 state.sessions = [:]
                 state.controlFolder = nil
             }
-            return (Array(state.running.values), Array(state.sessions.values), state.controlFolder)
+            return (Array(state.running.values), Array(state.sessions.values), state.controlFolder, Array(state.undo.values))
         }
         sides.forEach { $0.stop() }
+        undo.forEach { $0() }
         sessions.forEach { $0.close() }
         if let control { try? FileManager.default.removeItem(atPath: control) }
     }

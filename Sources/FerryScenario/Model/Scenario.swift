@@ -149,6 +149,9 @@ public struct ImpairSpec: Sendable {
     public var rate: Rate?
     /// Settings only the kernel's netem qdisc provides (delay, jitter, duplicate, reorder, corrupt).
     public var netem: [NetemSetting]
+    /// With `hosts`: the scenario allows the runner to change the firewall of the machines the
+    /// sides run on (`allow_remote`), for `loss`.
+    public var allowRemote = false
 
     public struct Rate: Sendable {
         public var bitsPerSecond: UInt64

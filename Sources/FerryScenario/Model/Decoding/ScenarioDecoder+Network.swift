@@ -20,7 +20,7 @@ extension ScenarioDecoder {
             throw reader.error("'client_ip' must differ from 'server_ip'", at: fields["client_ip"]!.mark)
         }
         let impair = try fields["impair"].map { try self.impair($0) }
-        if impair != nil && isolation == .host {
+        if let impair, isolation == .host, !impair.allowRemote {
             throw reader.error("'impair' needs namespace isolation, not 'host'", at: fields["impair"]!.mark)
         }
         var result = NetworkSpec(impair: impair, isolation: isolation, serverIP: serverIP, clientIP: clientIP)
@@ -68,8 +68,9 @@ extension ScenarioDecoder {
 
     func impair(_ node: YAMLNode) throws -> ImpairSpec {
         let netemKeys = ["delay", "jitter", "duplicate", "reorder", "corrupt"]
-        let fields = try reader.mapping(node, named: "impair", allowed: ["loss", "direction", "rate"] + netemKeys)
+        let fields = try reader.mapping(node, named: "impair", allowed: ["loss", "direction", "rate", "allow_remote"] + netemKeys)
         var result = ImpairSpec(losses: nil, direction: .both, rate: nil, netem: [])
+        result.allowRemote = try fields["allow_remote"].map { try reader.bool($0, "allow_remote") } ?? false
         if let value = fields["loss"] {
             result.losses = try reader.oneOrMany(value, "loss") { item in
                 let percent = try reader.percentage(item, "loss")
