@@ -47,26 +47,29 @@ extension NamespaceSuites {
                     "a shared ssh connection remains")
         }
 
-        @Test func theServerOnAnotherMachine() throws {
+        /// The default scenario, as shipped, with its server on another machine: two `--set`s.
+        @Test func theDefaultScenarioWithItsServerOnAnotherMachine() throws {
             let hosts = try SSHHosts()
             defer { hosts.remove(); folder.remove() }
             let json = folder.file("report.json")
             // A workdir that is not there yet: the run makes it, and removes it afterwards.
             let fresh = hosts.folder.file("made-by-the-run")
-            let path = try scenario(hosts, server: true, client: false, serverEntry: hosts.hostEntry(hosts.serverAddress, workdir: fresh))
+            let path = "\(repositoryRoot())/scenarios/default.yaml"
+            let sets = ["--set", "hosts.server=\(hosts.hostEntry(hosts.serverAddress, workdir: fresh))",
+                        "--set", "network.server_ip=\(hosts.serverAddress)"]
             // Twice in one run: the second case reuses the connection and never sees the first's copies.
-            let output = try runner([path, path, "--json", json])
+            let output = try runner([path, path, "--json", json] + sets)
             #expect(output.status == .exited(0), "\(output.all)")
-            #expect(output.stdout.filter { $0.hasPrefix("PASS remote  tcp  buffer 1048576  20 transfers  0 incorrect") }.count == 2,
+            #expect(output.stdout.filter { $0.hasPrefix("PASS tcp-100  tcp  buffer 1048576  100 transfers  0 incorrect") }.count == 2,
                     "\(output.all)")
             // The server's results came back for the reports: the runner read its per-transfer counts.
             let report = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
             let first = try #require((report["cases"] as? [[String: Any]])?.first)
-            #expect((first["verified"] as? [String: Any])?["identical"] as? Int == 20)
+            #expect((first["verified"] as? [String: Any])?["identical"] as? Int == 100)
             #expect(first["isolation"] as? String == "host")
             #expect(first["retransmissions"] is Int, "the client's counts were read")
             // The server's results came back from its machine into the case folder.
-            #expect(FileManager.default.fileExists(atPath: folder.file("work/remote/server.json")))
+            #expect(FileManager.default.fileExists(atPath: folder.file("work/tcp-100/server.json")))
             #expect(!FileManager.default.fileExists(atPath: fresh))
             #expect(ProcessTable.pids(containing: fresh).isEmpty)
             expectNothingLeft(hosts)
@@ -224,15 +227,16 @@ extension NamespaceSuites {
             expectNothingLeft(hosts)
         }
 
-        /// Loss between two machines (`allow_remote`): a firewall rule on each receiving side's
-        /// machine for the scenario's port, gone after the case. udp loses copies, tcp none.
-        @Test func lossBetweenTheMachines() throws {
+        /// Loss and a rate between two machines (`allow_remote`): a firewall rule on each receiving
+        /// side's machine for the scenario's port, a tbf qdisc on each sending side's interface,
+        /// all gone after the case. udp loses copies, tcp none.
+        @Test func lossAndARateBetweenTheMachines() throws {
             let hosts = try SSHHosts()
             defer { hosts.remove(); folder.remove() }
             let path = try scenario(hosts, server: true, client: true, repetitions: 30)
             var text = try String(contentsOfFile: path, encoding: .utf8)
             text = text.replacingOccurrences(of: "network: {server_ip: \(hosts.serverAddress)}",
-                                             with: "network: {server_ip: \(hosts.serverAddress), impair: {loss: 5%, allow_remote: true}}")
+                                             with: "network: {server_ip: \(hosts.serverAddress), impair: {loss: 5%, rate: 100mbit, allow_remote: true}}")
                 .replacingOccurrences(of: "transfer: {", with: "transfer: {protocol: [tcp, udp], ")
                 .replacingOccurrences(of: "expect: {messages: seed, max_incorrect: 0}",
                                       with: "expect: {messages: seed, max_incorrect: 0, overrides: [{protocol: udp, max_error_rate: 100%, min_incorrect: 1}]}")
@@ -246,11 +250,35 @@ extension NamespaceSuites {
             #expect(tcp["incorrect"] as? Int == 0)
             #expect((tcp["retransmissions"] as? Int ?? 0) > 0, "tcp saw no loss: \(tcp)")
             #expect((cases.first { $0["protocol"] as? String == "udp" }?["incorrect"] as? Int ?? 0) > 0)
-            // The tables are gone from both machines.
+            #expect(cases.allSatisfy { $0["impairment"] as? String == "loss 5% both, rate 100mbit" })
+            // The tables and qdiscs are gone from both machines.
             for namespace in hosts.namespaces {
                 let tables = try Tool.run(["ip", "netns", "exec", namespace, "nft", "list", "tables"])
                 #expect(!tables.contains("ferry_"), "\(namespace): \(tables)")
+                let qdiscs = try Tool.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "show"])
+                #expect(!qdiscs.contains("tbf"), "\(namespace): \(qdiscs)")
             }
+            expectNothingLeft(hosts)
+        }
+
+        /// A machine whose interface has a root qdisc of its own keeps it: the case stops instead.
+        @Test func aRootQdiscOfTheMachinesOwnIsNeverReplaced() throws {
+            let hosts = try SSHHosts()
+            defer { hosts.remove(); folder.remove() }
+            let client = hosts.namespaces[1]
+            try Tool.run(["ip", "netns", "exec", client, "tc", "qdisc", "add", "dev", hosts.link(1), "root", "tbf",
+                          "rate", "1gbit", "burst", "32kb", "latency", "50ms"])
+            let path = try scenario(hosts, server: true, client: true, repetitions: 3)
+            var text = try String(contentsOfFile: path, encoding: .utf8)
+            text = text.replacingOccurrences(of: "network: {server_ip: \(hosts.serverAddress)}",
+                                             with: "network: {server_ip: \(hosts.serverAddress), impair: {rate: 10mbit, direction: to_server, allow_remote: true}}")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let output = try runner([path])
+            #expect(output.status == .exited(3), "\(output.all)")
+            #expect(output.stderr.first?.contains("\(hosts.link(1)) has a root qdisc of its own (tc qdisc show dev \(hosts.link(1))); it is not replaced")
+                    == true, "\(output.all)")
+            let qdiscs = try Tool.run(["ip", "netns", "exec", client, "tc", "qdisc", "show", "dev", hosts.link(1)])
+            #expect(qdiscs.contains("tbf") && qdiscs.contains("rate 1Gbit"), "\(qdiscs)")
             expectNothingLeft(hosts)
         }
 

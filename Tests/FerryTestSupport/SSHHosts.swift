@@ -76,7 +76,7 @@ public final class SSHHosts {
         try Tool.run(["ip", "link", "set", bridge, "up"])
         for (index, address) in [serverAddress, clientAddress].enumerated() {
             let namespace = "ferry-ssh\(index)-\(token)"
-            let outside = "fs\(index)\(token)", inside = "fi\(index)\(token)"
+            let outside = "fs\(index)\(token)", inside = link(index)
             try Tool.run(["ip", "netns", "add", namespace])
             namespaces.append(namespace)
             try Tool.run(["ip", "link", "add", outside, "type", "veth", "peer", "name", inside])
@@ -122,6 +122,9 @@ public final class SSHHosts {
         defer { socket.close() }
         return (try? socket.connect(to: target, timeoutNanoseconds: 200_000_000)) != nil
     }
+
+    /// The interface of "machine" `index` (0 the server's, 1 the client's), in its namespace.
+    public func link(_ index: Int) -> String { "fi\(index)\(token)" }
 
     /// The `hosts:` entry of a scenario for the machine at `address`.
     public func hostEntry(_ address: String, knownHosts: String? = nil, workdir: String? = nil) -> String {

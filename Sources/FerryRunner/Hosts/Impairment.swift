@@ -39,26 +39,36 @@ public enum Impairment {
         }
     }
 
-    /// Rate and netem settings on the sending side's link.
-    static func shape(_ impair: ImpairSpec, namespace: String, link: String) throws {
-        let tc = ["ip", "netns", "exec", namespace, "tc", "qdisc", "add", "dev", link, "root"]
+    /// The root qdisc `impair` asks for, as `tc qdisc add … root` arguments: netem (with its rate)
+    /// when a netem setting is given, else tbf for a rate alone; nil for neither.
+    public static func qdisc(_ impair: ImpairSpec) -> [String]? {
         if !impair.netem.isEmpty {
-            var arguments = tc + ["netem"]
+            var arguments = ["netem"]
             let settings = Dictionary(uniqueKeysWithValues: impair.netem.map { ($0.key, $0.value) })
             if let delay = settings["delay"] { arguments += ["delay", delay] + (settings["jitter"].map { [$0] } ?? []) }
             for key in ["duplicate", "reorder", "corrupt"] { if let value = settings[key] { arguments += [key, value] } }
             if let rate = impair.rate { arguments += ["rate", rate.text] }
+            return arguments
+        }
+        return impair.rate.map { ["tbf", "rate", $0.text, "burst", "64kb", "latency", "400ms"] }
+    }
+
+    /// Rate and netem settings on the sending side's link.
+    static func shape(_ impair: ImpairSpec, namespace: String, link: String) throws {
+        let tc = ["ip", "netns", "exec", namespace, "tc", "qdisc", "add", "dev", link, "root"]
+        guard let qdisc = qdisc(impair) else { return }
+        if !impair.netem.isEmpty {
             do {
-                try Tool.run(arguments)
+                try Tool.run(tc + qdisc)
             } catch {
                 let keys = impair.netem.map { "network.impair.\($0.key)" }.joined(separator: ", ")
                 let verb = impair.netem.count == 1 ? "needs" : "need"
                 throw FerryRunError.environment(
                     "\(keys) \(verb) the kernel's netem qdisc (module sch_netem), which this kernel does not provide: \(error)")
             }
-        } else if let rate = impair.rate {
+        } else {
             do {
-                try Tool.run(tc + ["tbf", "rate", rate.text, "burst", "64kb", "latency", "400ms"])
+                try Tool.run(tc + qdisc)
             } catch {
                 throw FerryRunError.environment("network.impair.rate needs the tbf qdisc: \(error)")
             }

@@ -50,11 +50,7 @@ struct RemoteCase {
     func serverIP(_ network: NetworkSpec) throws -> String? {
         guard let server else { return nil }
         guard network.serverIP == "auto" || network.serverIP == nil else { return network.serverIP }
-        let output = try server.session.require("set -- $SSH_CONNECTION; echo \"$3\"", doing: "asking for its address (server_ip: auto)")
-        guard let address = output.stdout.first(where: { !$0.isEmpty }), (try? SocketAddress(host: address, port: 0)) != nil else {
-            throw FerryRunError.environment("ssh \(server.session.host.label): server_ip auto: the machine did not say its address (SSH_CONNECTION)")
-        }
-        return address
+        return try server.ownAddress()
     }
 
     /// The placeholder values a remote side's command sees: its own paths on its machine (the

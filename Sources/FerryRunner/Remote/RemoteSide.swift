@@ -70,6 +70,20 @@ struct RemoteSide: Sendable {
         _ = try? session.run(script, limit: 20)
     }
 
+    /// The machine's own address as the runner reached it (sshd's `SSH_CONNECTION`, third field).
+    func ownAddress() throws -> String { try connectionField(3) }
+
+    /// This machine's address as that machine's sshd saw it (`SSH_CONNECTION`, first field).
+    func peerAddress() throws -> String { try connectionField(1) }
+
+    private func connectionField(_ index: Int) throws -> String {
+        let output = try session.require("set -- $SSH_CONNECTION; echo \"$\(index)\"", doing: "asking for its address")
+        guard let address = output.stdout.first(where: { !$0.isEmpty }), (try? SocketAddress(host: address, port: 0)) != nil else {
+            throw FerryRunError.environment("ssh \(session.host.label): the machine did not say the connection's addresses (SSH_CONNECTION)")
+        }
+        return address
+    }
+
     /// Copies a file or folder of the side's folder into the local folder `local`.
     func fetch(_ name: String, to local: String) throws {
         try session.fetch(["\(folder)/\(name)"], to: local)

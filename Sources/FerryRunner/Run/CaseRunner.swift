@@ -59,9 +59,9 @@ public struct CaseRunner: Sendable {
         defer { remote.stop() }
         let hosts = try CaseHosts(mode: mode, network: scenario.network, values: values, remoteServerIP: try remote.serverIP(scenario.network))
         defer { hosts.remove() }
-        // Sides on machines of their own: the loss is a firewall rule there (`allow_remote`).
-        let hostLoss = scenario.hosts.anyRemote ? try HostLoss.apply(testCase, remote: remote) : nil
-        defer { hostLoss?.remove() }
+        // Sides on machines of their own: the impairment is made there (`allow_remote`).
+        let hostImpairment = scenario.hosts.anyRemote ? try HostImpairment.apply(testCase, remote: remote, serverIP: hosts.serverIP) : nil
+        defer { hostImpairment?.remove() }
         if scenario.network.impair != nil && !scenario.hosts.anyRemote {
             guard let pair = hosts.pair else {
                 throw FerryRunError.environment("\(scenario.path): network.impair needs namespace isolation, but this run uses host isolation")

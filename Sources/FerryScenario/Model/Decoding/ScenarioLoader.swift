@@ -68,17 +68,9 @@ struct ScenarioDecoder {
         if network.serverHostname != nil || network.clientHostname != nil || !network.hosts.isEmpty {
             throw reader.error("'hosts' runs a side on another machine: 'network.hostnames' and 'network.hosts' need namespaces", at: mark)
         }
-        if let impair = network.impair {
-            // Loss is a firewall rule on the receiving side's machine, for the scenario's port only;
-            // a rate or netem setting would slow every connection of a machine's interface.
-            guard impair.allowRemote else {
-                throw reader.error("'impair' with 'hosts' changes the firewall of the machines the sides run on: "
-                    + "set 'impair.allow_remote: true' to allow it", at: mark)
-            }
-            if impair.rate != nil || !impair.netem.isEmpty {
-                throw reader.error("'impair' with 'hosts': only 'loss' is supported (a rate or netem setting would slow every "
-                    + "connection of a machine's interface)", at: mark)
-            }
+        if let impair = network.impair, !impair.allowRemote {
+            throw reader.error("'impair' with 'hosts' changes the firewall and qdisc of the machines the sides run on: "
+                + "set 'impair.allow_remote: true' to allow it", at: mark)
         }
         // A program of the scenario's runs there from its folder, which the runner copies.
         for (side, spec, host) in [("server", scenario.server, scenario.hosts.server), ("client", scenario.client, scenario.hosts.client)] {
