@@ -35,11 +35,12 @@ struct ClientCommand: ParsableCommand {
 
     func run() throws {
         let address = try AddressPolicy.resolve(server, port: UInt16(transfer.port), allowLoopback: transfer.allowLoopback)
-        let configuration = ClientConfiguration(
+        var configuration = ClientConfiguration(
             server: address, filePath: file, count: transfer.count, bufferSize: transfer.bufferSize,
             connectTimeout: connectTimeout.nanoseconds, idleTimeout: transfer.idleTimeout.nanoseconds,
             jsonPath: transfer.json, transport: transfer.transport, udpIdle: transfer.udpIdle.nanoseconds,
             window: window, udpRate: udpRate.bitsPerSecond)
+        configuration.keepRecords = false
         _ = try TransferClient(configuration: configuration, sink: StandardStreams()).run()
     }
 }

@@ -39,6 +39,7 @@ struct ServerCommand: ParsableCommand {
             idleTimeout: transfer.idleTimeout.nanoseconds, jsonPath: transfer.json, transport: transfer.transport,
             udpIdle: transfer.udpIdle.nanoseconds)
         configuration.headerTimeout = headerTimeout.nanoseconds
+        configuration.keepRecords = false
         _ = try TransferServer(configuration: configuration, sink: StandardStreams()).run()
     }
 }

@@ -51,14 +51,19 @@ public struct ResultsFile: Codable, Equatable, Sendable {
     }
 
     public init(role: String, file: String, transfers: [TransferRecord], refused: [RefusedStart] = []) {
+        self.init(role: role, file: file, transfers: transfers, refused: refused, summary: Summary(
+            count: transfers.count,
+            incorrect: transfers.filter { !$0.isCorrect }.count,
+            timing: TimingSummary(milliseconds: transfers.map(\.ms))))
+    }
+
+    /// Results whose summary was kept apart from the records (`ResultsRecorder`, which may keep none).
+    public init(role: String, file: String, transfers: [TransferRecord], refused: [RefusedStart], summary: Summary) {
         self.role = role
         self.file = file
         self.transfers = transfers
         self.refused = refused
-        self.summary = Summary(
-            count: transfers.count,
-            incorrect: transfers.filter { !$0.isCorrect }.count,
-            timing: TimingSummary(milliseconds: transfers.map(\.ms)))
+        self.summary = summary
     }
 
     /// Writes the results as pretty JSON, replacing `path` atomically.

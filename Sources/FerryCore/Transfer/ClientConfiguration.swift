@@ -28,6 +28,9 @@ public struct ClientConfiguration: Sendable {
     public var window: Int
     /// udp only: the most bits per second to send (0: as fast as the socket takes them).
     public var udpRate: UInt64
+    /// Keep every transfer's record in memory for the returned results (the executable does not:
+    /// its records go to `--json` as they come, and its memory stays flat in the count).
+    public var keepRecords = true
 
     public init(
         server: SocketAddress, filePath: String, count: Int = TransferDefaults.count, bufferSize: Int? = nil,

@@ -47,7 +47,9 @@ struct DatagramReceiver {
         let staging: UnsafeMutableRawBufferPointer
     }
 
-    func run(on socket: Socket) throws -> ([TransferRecord], String, [RefusedStart]) {
+    /// Serves every transfer; each record goes to the context's recorder.
+    /// - Returns: the last name announced and the starts refused.
+    func run(on socket: Socket) throws -> (String, [RefusedStart]) {
         let wire = Wire(
             socket: socket, buffer: .allocate(byteCount: 65_536, alignment: 16), staging: .allocate(byteCount: 1 << 20, alignment: 16))
         defer {
@@ -62,7 +64,6 @@ struct DatagramReceiver {
             linger: configuration.idleTimeout, fallbackName: context.fallbackName)
         var session = Session(rules, at: MonotonicClock.now())
         var copy: CopyProgress?
-        var records: [TransferRecord] = []
         var lastName = context.fallbackName
         var next: Milestone?
         while !session.isOver {
@@ -71,11 +72,11 @@ struct DatagramReceiver {
             guard case .began(let n, let announcement, let peer) = milestone else { continue }
             let record: TransferRecord
             (record, next) = try receive(n, announcement, from: peer, session: &session, wire: wire)
-            records.append(record)
+            try context.recorder.record(record)
             lastName = announcement.name
         }
         if let note = session.unlistedNote { context.sink.diagnostic(note) }
-        return (records, lastName, session.refused)
+        return (lastName, session.refused)
     }
 
     /// Receives transfer `n` into its copy until the session finishes it, judges the copy, and

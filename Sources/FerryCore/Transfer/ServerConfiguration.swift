@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: UInt64 = TransferDefaults.headerTimeout
     /// Where to write the JSON results, if anywhere.
     public var jsonPath: String?
+    /// Keep every transfer's record in memory for the returned results (the executable does not:
+    /// its records go to `--json` as they come, and its memory stays flat in the count).
+    public var keepRecords = true
     /// TCP, UDP or Ferry's reliable UDP.
     public var transport: TransportProtocol
     /// UDP only: a gap this long (nanoseconds) without datagrams ends a transfer whose end marker was lost.

@@ -32,9 +32,10 @@ struct StreamReceiver {
     }
 
     /// Prints the ready line and receives every transfer, one connection each, on `listener`.
-    /// - Returns: the records, the last name announced, and no refused starts (a TCP transfer that
-    ///   is refused still counts: its connection was made).
-    func run(on listener: Socket) throws -> ([TransferRecord], String, [RefusedStart]) {
+    /// Each transfer's record goes to the context's recorder.
+    /// - Returns: the last name announced, and no refused starts (a TCP transfer that is refused
+    ///   still counts: its connection was made).
+    func run(on listener: Socket) throws -> (String, [RefusedStart]) {
         // Room for a whole header with the longest name, whatever --buffer-size says.
         let buffer = UnsafeMutableRawBufferPointer.allocate(
             byteCount: max(configuration.bufferSize, TransferHeader.fixedLength + TransferHeader.maximumNameLength), alignment: 16)
@@ -42,8 +43,6 @@ struct StreamReceiver {
 
         sink.out(Messages.serverReady.text)
         sink.flush()
-        var records: [TransferRecord] = []
-        records.reserveCapacity(configuration.count)
         var lastName = context.fallbackName
         var gate = HeaderGate(headerTimeout: configuration.headerTimeout, sink: sink)
         defer { gate.close() }
@@ -51,11 +50,11 @@ struct StreamReceiver {
         while n <= configuration.count {
             let (connection, filled) = try gate.next(from: listener, buffer: buffer)
             guard let (record, name) = receive(n, on: connection, buffer: buffer, filled: filled) else { continue }
-            records.append(record)
+            try context.recorder.record(record)
             lastName = name
             n += 1
         }
-        return (records, lastName, [])
+        return (lastName, [])
     }
 
     /// Receives transfer `n` on `connection`, closes it, prints its lines.

@@ -30,10 +30,11 @@ public final class TransferClient {
             : StreamSender(configuration: configuration, payload: payload)
         defer { sender.close() }
 
+        let recorder = try ResultsRecorder(role: "client", path: configuration.jsonPath, keepRecords: configuration.keepRecords)
+        defer { recorder.abandon() }
         sink.out(Messages.clientConnecting.line(host: configuration.server.host))
         sink.flush()
-        var records: [TransferRecord] = []
-        records.reserveCapacity(configuration.count)
+        var lost = 0
         for n in stride(from: 1, through: configuration.count, by: 1) {
             sink.out(Messages.clientSending.line(file: name, n: n))
             let (started, outcome) = try sender.send(n)
@@ -42,20 +43,19 @@ public final class TransferClient {
             sink.out(Messages.clientFinishing.line(file: name, n: n))
             sink.out(Messages.clientTime.line(file: name, n: n, ms: Formatting.milliseconds(printedMs)))
             sink.out(Messages.clientVerdict(name, n, verdict: outcome.words))
-            records.append(TransferRecord(
+            try recorder.record(TransferRecord(
                 n: n, ms: printedMs, bytes: size, verdict: outcome.status,
                 detail: outcome.status == .identical ? nil : outcome.words, datagrams: outcome.datagrams, tcp: outcome.tcp))
+            if outcome.status == nil { lost += 1 }
             // Held lines go out at least every 50 ms, so a reader sees progress without a wake-up per line.
             sink.flush(ifOlderThan: 50_000_000)
         }
-        let results = ResultsFile(role: "client", file: name, transfers: records)
-        sink.out(Messages.clientAverage.line(file: name, ms: Formatting.milliseconds(results.summary.timing.averageMs)))
-        if let path = configuration.jsonPath { try results.write(to: path) }
+        sink.out(Messages.clientAverage.line(file: name, ms: Formatting.milliseconds(recorder.summary.timing.averageMs)))
+        let results = try recorder.finish(file: name)
         sink.out(Messages.done.text)
         sink.flush()
-        let lost = records.filter { $0.verdict == nil }.count
         if lost > 0 && configuration.transport != .udp {
-            throw FerryError("\(lost) of \(records.count) transfers got no verdict from \(configuration.server)")
+            throw FerryError("\(lost) of \(results.summary.count) transfers got no verdict from \(configuration.server)")
         }
         return results
     }

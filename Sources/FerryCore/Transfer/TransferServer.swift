@@ -24,16 +24,18 @@ public final class TransferServer {
         let store = try CopyStore(directory: configuration.storeDirectory, standardName: standardName)
         try store.checkFree(count: configuration.count)
 
+        let recorder = try ResultsRecorder(role: "server", path: configuration.jsonPath, keepRecords: configuration.keepRecords)
+        defer { recorder.abandon() }
         let context = ReceiverContext(
             configuration: configuration, standard: standard, store: store, lines: ServerLines(sink: sink),
-            fallbackName: standardName)
-        let (records, lastName, refused) = configuration.transport.isDatagram
+            fallbackName: standardName, recorder: recorder)
+        let (lastName, refused) = configuration.transport.isDatagram
             ? try DatagramReceiver(context).run(on: socket)
             : try StreamReceiver(context).run(on: socket)
-        let results = ResultsFile(role: "server", file: lastName, transfers: records, refused: refused)
-        sink.out(Messages.serverAverage.line(file: lastName, ms: Formatting.milliseconds(results.summary.timing.averageMs)))
-        sink.out(Messages.serverIncorrect(results.summary.incorrect, of: results.summary.count))
-        if let path = configuration.jsonPath { try results.write(to: path) }
+        let summary = recorder.summary
+        sink.out(Messages.serverAverage.line(file: lastName, ms: Formatting.milliseconds(summary.timing.averageMs)))
+        sink.out(Messages.serverIncorrect(summary.incorrect, of: summary.count))
+        let results = try recorder.finish(file: lastName, refused: refused)
         sink.out(Messages.done.text)
         sink.flush()
         return results
@@ -48,5 +50,7 @@ struct ReceiverContext {
     let lines: ServerLines
     /// The name printed when no valid name was announced: the standard file's.
     let fallbackName: String
+    /// Where each transfer's record goes.
+    let recorder: ResultsRecorder
     var sink: LineSink { lines.sink }
 }
