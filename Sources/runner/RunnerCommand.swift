@@ -52,8 +52,8 @@ struct RunnerCommand: ParsableCommand {
     @Flag(help: "List the cases each file expands to (protocol, buffer, loss), run nothing.")
     var list = false
 
-    @Option(help: ArgumentHelp("Run only the cases whose names match this glob (e.g. 'tcp-vs-udp[udp*').", valueName: "pattern"))
-    var filter: String?
+    @Option(help: ArgumentHelp("Run only the cases whose names match this glob (e.g. 'tcp-vs-udp\\[udp*'; once).", valueName: "pattern"))
+    var filter: [String] = []
 
     @Flag(name: .customLong("fail-fast"), help: "Start no further case after the first that fails.")
     var failFast = false
@@ -81,6 +81,8 @@ struct RunnerCommand: ParsableCommand {
         guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose exclude each other") }
         guard !files.isEmpty else { throw ValidationError("name at least one scenario file") }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1 to 64, not \(jobs)") }
+        // One pattern: a second would silently replace the first.
+        guard filter.count <= 1 else { throw ValidationError("--filter given \(filter.count) times; give one pattern (a glob such as 'tcp-vs-udp\\[udp*')") }
     }
 
     static func main() { CommandLineEntry.main(Self.self, ignoreBrokenPipes: false) }
@@ -109,7 +111,7 @@ struct RunnerCommand: ParsableCommand {
         }
         var options = RunOptions(
             workDirectory: workDir ?? Self.freshWorkDirectory(), keep: keep, binaries: ProcessSetup.binaryFolder(),
-            verbosity: quiet ? 0 : verbose ? 2 : 1, jobs: jobs, judgeTimes: judgeTimes, filter: filter, failFast: failFast)
+            verbosity: quiet ? 0 : verbose ? 2 : 1, jobs: jobs, judgeTimes: judgeTimes, filter: filter.first, failFast: failFast)
         options.overrides = overrides
         options.remoteBinaries = remoteBinaries.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? Self.distFolder()
         options.fetchCopies = fetchCopies

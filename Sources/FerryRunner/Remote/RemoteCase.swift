@@ -8,7 +8,7 @@ import Foundation
 struct RemoteCase {
     let server: RemoteSide?
     let client: RemoteSide?
-    private let scenario: Scenario?
+    private var scenario: Scenario?
 
     /// No side remote.
     static let none = RemoteCase(server: nil, client: nil)
@@ -36,6 +36,19 @@ struct RemoteCase {
             return side
         }
         self.scenario = scenario
+    }
+
+    /// The sides as they would be, for `--dry-run`: their paths there, nothing connected or made
+    /// (`<run>` and `<token>` stand for what a run would choose).
+    static func planned(_ scenario: Scenario, caseFolder: String) -> RemoteCase {
+        let side = { (host: RemoteHost?, side: CheckName.Side) in
+            host.map { RemoteSide(
+                session: SSHSession(host: $0, token: "<run>", controlFolder: "", connectTimeout: RemoteSessions.connectTimeout),
+                caseFolder: "\(caseFolder)-<token>", side: side) }
+        }
+        var planned = RemoteCase(server: side(scenario.hosts.server, .server), client: side(scenario.hosts.client, .client))
+        planned.scenario = scenario
+        return planned
     }
 
     /// Copies the prepared local folder of a program's side (its source and fixtures) there, with

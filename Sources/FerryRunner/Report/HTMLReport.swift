@@ -13,7 +13,7 @@ public enum HTMLReport {
             <style>
             body{font-family:system-ui,sans-serif;margin:2em;color:#222}p{max-width:60em}
             table{border-collapse:collapse;margin:.5em 0}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right;vertical-align:top}
-            td:first-child,th:first-child,th.detail{text-align:left}table.cases td{white-space:nowrap}.pass{color:#17803d}.fail{color:#b42318;font-weight:bold}.skip{color:#6b7280}
+            td:first-child,th:first-child,th.detail{text-align:left}table.cases{font-size:85%}table.cases td{white-space:nowrap}.pass{color:#17803d}.fail{color:#b42318;font-weight:bold}.skip{color:#6b7280}
             td.detail{text-align:left;max-width:60em}pre{margin:.2em 0;white-space:pre-wrap;font-size:85%}
             p.meta,p.facts,p.note{color:#555}figure{margin:1.2em 0}figcaption{font-weight:bold;margin-bottom:.3em}
             table.grid td{text-align:left;min-width:13em}td.exact{background:#f0fdf4}td.lossy{background:#fef2f2}td.none{color:#999}

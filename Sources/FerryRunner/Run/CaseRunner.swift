@@ -387,10 +387,15 @@ public struct CaseRunner: Sendable {
             : CaseHosts.addresses(mode, scenario.network)
         values["server_ip"] = server
         values["client_ip"] = client
-        let serverFolder = scenario.server.map { SideWorkspace(side: .server, spec: $0, caseFolder: folder).folder } ?? folder
-        let clientFolder = scenario.client.map { SideWorkspace(side: .client, spec: $0, caseFolder: folder).folder } ?? folder
+        // Sides on other machines: their folders, files and binaries there, as a run would make them.
+        let remote = scenario.hosts.anyRemote ? RemoteCase.planned(scenario, caseFolder: Self.folderName(testCase.name)) : .none
+        let serverFolder = remote.server?.folder
+            ?? scenario.server.map { SideWorkspace(side: .server, spec: $0, caseFolder: folder).folder } ?? folder
+        let clientFolder = remote.client?.folder
+            ?? scenario.client.map { SideWorkspace(side: .client, spec: $0, caseFolder: folder).folder } ?? folder
         values["store"] = store(values: values, serverFolder: serverFolder).1
-        let (serverCommand, clientCommand) = commands(serverValues: values, clientValues: values)
+        let (serverCommand, clientCommand) = commands(
+            serverValues: remote.values(values, for: .server), clientValues: remote.values(values, for: .client), remote: remote)
         return Plan(serverIP: server, clientIP: client, serverCommand: serverCommand, clientCommand: clientCommand,
                     serverFolder: serverFolder, clientFolder: clientFolder, storeFolder: values["store"]!)
     }

@@ -48,7 +48,9 @@ struct SVG {
         for tick in scale.ticks {
             let x = left + (right - left) * scale.fraction(tick.value)
             line(x1: x, y1: top, x2: x, y2: bottom, stroke: Palette.grid)
-            if tick.labelled { text(LogScale.label(tick.value), x: x, y: bottom + 16, anchor: .middle, fill: Palette.axis) }
+            // The first and last labels are kept inside the picture.
+            let anchor: Anchor = x <= left ? .start : x >= right ? .end : .middle
+            if tick.labelled { text(LogScale.label(tick.value), x: x, y: bottom + 16, anchor: anchor, fill: Palette.axis) }
         }
     }
 

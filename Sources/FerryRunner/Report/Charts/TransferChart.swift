@@ -131,11 +131,12 @@ struct TransferChart {
             // The first bin also holds what lies below the axis (times printed as 0).
             let range = bin == 0 ? "up to \(LogScale.label(high))" : "\(LogScale.label(low)) – \(LogScale.label(high))"
             svg.rect(x: Self.left + Double(bin) * slot + 0.5, y: bottomY - height, width: slot - 1, height: height, fill: color,
-                     title: "\(range): \(all[bin]) transfers", className: "bin")
+                     title: "\(range): \(all[bin]) \(all[bin] == 1 ? "transfer" : "transfers")", className: "bin")
             if wrong[bin] > 0 {
                 let part = Double(wrong[bin]) / tallest * Self.plotHeight
                 svg.rect(x: Self.left + Double(bin) * slot + 0.5, y: bottomY - part, width: slot - 1, height: part,
-                         fill: Palette.incorrect, title: "\(range): \(wrong[bin]) incorrect copies", className: "incorrect")
+                         fill: Palette.incorrect, title: "\(range): \(wrong[bin]) incorrect \(wrong[bin] == 1 ? "copy" : "copies")",
+                         className: "incorrect")
             }
         }
         svg.line(x1: Self.left, y1: bottomY, x2: Self.width - Self.right, y2: bottomY, stroke: Palette.axis)
