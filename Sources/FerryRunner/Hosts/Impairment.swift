@@ -25,15 +25,21 @@ public enum Impairment {
         }
     }
 
+    /// The `nft` commands (arguments after `nft`) that drop `percent` of the arriving packets that
+    /// `match` selects: a table `table` with an input chain and one rule.
+    static func dropCommands(table: String, match: [String], percent: Double) -> [[String]] {
+        let threshold = Int((percent * 100).rounded())
+        return [["add", "table", "inet", table],
+                ["add", "chain", "inet", table, "input", "{ type filter hook input priority 0 ; }"],
+                ["add", "rule", "inet", table, "input"] + match + ["numgen", "random", "mod", "10000", "<", String(threshold), "drop"]]
+    }
+
     /// Drops `percent` of the packets arriving on `link` in `namespace`.
     static func dropRandomly(percent: Double, namespace: String, link: String) throws {
-        let threshold = Int((percent * 100).rounded())
-        let nft = ["ip", "netns", "exec", namespace, "nft"]
         do {
-            try Tool.run(nft + ["add", "table", "inet", "ferry"])
-            try Tool.run(nft + ["add", "chain", "inet", "ferry", "input", "{ type filter hook input priority 0 ; }"])
-            try Tool.run(nft + ["add", "rule", "inet", "ferry", "input", "iifname", link, "numgen", "random", "mod", "10000", "<",
-                                String(threshold), "drop"])
+            for command in dropCommands(table: "ferry", match: ["iifname", link], percent: percent) {
+                try Tool.run(["ip", "netns", "exec", namespace, "nft"] + command)
+            }
         } catch let error as FerryRunError {
             throw FerryRunError.environment("network.impair.loss needs nftables (Debian package nftables): \(error)")
         }

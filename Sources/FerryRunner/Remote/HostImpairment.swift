@@ -52,10 +52,11 @@ struct HostImpairment {
                 if let loss = testCase.loss, loss > 0 {
                     let table = "ferry_\(token)_\(index)"
                     let (run, label) = machine(direction.receiver)
+                    let match = ["meta", "l4proto", "{ tcp, udp }", "th", direction.field, String(testCase.scenario.transfer.port)]
                     try result.change(
                         on: run, label: label,
-                        line: dropRule(table: table, field: direction.field, port: testCase.scenario.transfer.port,
-                                       threshold: Int((loss * 100).rounded())),
+                        line: Impairment.dropCommands(table: table, match: match, percent: loss)
+                            .map { RunInfo.shellWords(["nft"] + $0) }.joined(separator: " && "),
                         undo: "nft delete table inet \(table)")
                 }
                 if let qdisc = Impairment.qdisc(impair) {
@@ -91,13 +92,6 @@ struct HostImpairment {
         let key = "\(label) \(undo)"
         RemoteSessions.shared.onClose(key) { try? run(undo) }
         changes.append(Change(run: run, undo: undo, key: key))
-    }
-
-    /// The nft commands: a table with an input chain dropping `threshold` in 10,000 tcp and udp
-    /// packets whose `field` (dport, sport) is `port`.
-    static func dropRule(table: String, field: String, port: Int, threshold: Int) -> String {
-        "nft add table inet \(table) && nft add chain inet \(table) input '{ type filter hook input priority 0 ; }' && "
-            + "nft add rule inet \(table) input meta l4proto '{ tcp, udp }' th \(field) \(port) numgen random mod 10000 '<' \(threshold) drop"
     }
 
     /// Undoes every change, last first.

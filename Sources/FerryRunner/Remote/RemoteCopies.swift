@@ -12,12 +12,10 @@ enum RemoteCopies {
 
     /// The SHA-256 of a local file, by coreutils' `sha256sum`.
     static func localHash(_ path: String) throws -> String {
-        let child = try ChildProcess(arguments: [ChildProcess.locate("sha256sum") ?? "sha256sum", "--", path])
-        let status = child.wait(until: Date().addingTimeInterval(600)) ?? child.stop()
-        _ = child.output.waitForClose(until: Date().addingTimeInterval(2))
-        guard status == .exited(0), let line = child.output.snapshot.first(where: { $0.stream == .stdout }),
-            let hash = line.text.split(separator: " ").first, hash.count == 64
-        else { throw FerryError("\(path): cannot hash it with sha256sum (\(status))") }
+        let output = try Tool.run([ChildProcess.locate("sha256sum") ?? "sha256sum", "--", path], timeout: 600)
+        guard let hash = output.split(separator: " ").first, hash.count == 64 else {
+            throw FerryError("\(path): cannot hash it with sha256sum")
+        }
         return String(hash)
     }
 
