@@ -55,4 +55,29 @@ import Testing
         }
         #expect(error?.message.hasPrefix("/nonexistent-ferry/x.json: cannot write the JSON results: ") == true)
     }
+
+    @Test func theReaderTakesOneRecordAtATimeOrTheWholeDocument() throws {
+        let folder = try TemporaryDirectory("ferry-recorder")
+        defer { folder.remove() }
+        let expected = (1...500).map { record($0, verdict: $0 % 7 == 0 ? .different : .identical) }
+        // As the recorder streams it, one record per line.
+        let streamed = folder.file("streamed.json")
+        let recorder = try ResultsRecorder(role: "client", path: streamed, keepRecords: false)
+        for item in expected { try recorder.record(item) }
+        _ = try recorder.finish(file: "f")
+        // As `ResultsFile.write` writes it, pretty-printed over many lines.
+        let whole = folder.file("whole.json")
+        try ResultsFile(role: "client", file: "f", transfers: expected).write(to: whole)
+        for path in [streamed, whole] {
+            var read: [TransferRecord] = []
+            #expect(ResultsReader.forEachTransfer(at: path) { read.append($0) })
+            #expect(read == expected, "\(path)")
+        }
+        // A record line broken after the first: not results.
+        var text = try String(contentsOfFile: streamed, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"n\":3,", with: "\"n\":")
+        try text.write(toFile: streamed, atomically: true, encoding: .utf8)
+        #expect(!ResultsReader.forEachTransfer(at: streamed) { _ in })
+        #expect(!ResultsReader.forEachTransfer(at: folder.file("none.json")) { _ in })
+    }
 }

@@ -17,31 +17,36 @@ public struct PairCounters: Sendable, Equatable {
     /// No counters yet.
     public init() {}
 
-    /// The counters in the pair's results files; nil when neither can be read.
+    /// The counters in the pair's results files, read one record at a time (`ResultsReader`);
+    /// nil when neither can be read.
     public static func load(server serverPath: String, client clientPath: String) -> PairCounters? {
-        let server = results(at: serverPath)
-        let client = results(at: clientPath)
-        guard server != nil || client != nil else { return nil }
         var counters = PairCounters()
-        if let transfers = client?.transfers {
-            let tcp = transfers.compactMap(\.tcp)
-            if tcp.count == transfers.count && !tcp.isEmpty {
+        // The client's: tcp counts for every transfer, or rudp's datagrams sent again.
+        var tcp: [TCPCounts] = []
+        var resent: [Int?] = []
+        var clientTransfers = 0
+        let readClient = ResultsReader.forEachTransfer(at: clientPath) { record in
+            clientTransfers += 1
+            if let counts = record.tcp { tcp.append(counts) }
+            resent.append(record.datagrams?.retransmitted)
+        }
+        if readClient {
+            if tcp.count == clientTransfers && !tcp.isEmpty {
                 counters.connectMs = tcp.map(\.connectMs)
                 counters.rttMs = tcp.map(\.rttMs)
                 counters.retransmissions = tcp.map(\.retransmissions)
-            } else {
+            } else if resent.contains(where: { $0 != nil }) {
                 // rudp: a transfer whose verdict was lost has no counts, and counts 0.
-                let resent = transfers.map { $0.datagrams?.retransmitted }
-                if resent.contains(where: { $0 != nil }) { counters.retransmissions = resent.map { $0 ?? 0 } }
+                counters.retransmissions = resent.map { $0 ?? 0 }
             }
         }
-        let lost = server?.transfers.compactMap(\.datagrams) ?? []
-        counters.datagramsLost = lost.isEmpty ? nil : lost.reduce(0) { $0 + $1.lost }
+        var lost: Int?
+        let readServer = ResultsReader.forEachTransfer(at: serverPath) { record in
+            if let counts = record.datagrams { lost = (lost ?? 0) + counts.lost }
+        }
+        guard readClient || readServer else { return nil }
+        counters.datagramsLost = readServer ? lost : nil
         return counters
-    }
-
-    private static func results(at path: String) -> ResultsFile? {
-        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(ResultsFile.self, from: $0) }
     }
 
     /// Retransmissions over every transfer; nil when not counted.
