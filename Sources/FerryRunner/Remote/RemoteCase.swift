@@ -24,17 +24,15 @@ struct RemoteCase {
     /// staged later, from its prepared local folder (`stage`).
     /// - Throws: one line when a machine cannot be reached or prepared (exit status 3).
     init(scenario: Scenario, caseFolder: String, binaries: String) throws {
-        let sessions = RemoteSessions.shared
-        server = try scenario.hosts.server.map { host in
-            let side = RemoteSide(session: try sessions.session(for: host, binaries: binaries), caseFolder: caseFolder, side: .server)
-            if scenario.server == nil { try side.prepare(uploading: [scenario.transfer.standard]) }
-            return side
+        // Ferry's own side gets its file now; a program of the scenario's with its folder (`stage`).
+        func connect(_ host: RemoteHost?, _ side: CheckName.Side, own: Bool, file: String) throws -> RemoteSide? {
+            guard let host else { return nil }
+            let remote = RemoteSide(session: try RemoteSessions.shared.session(for: host, binaries: binaries), caseFolder: caseFolder, side: side)
+            if own { try remote.prepare(uploading: [file]) }
+            return remote
         }
-        client = try scenario.hosts.client.map { host in
-            let side = RemoteSide(session: try sessions.session(for: host, binaries: binaries), caseFolder: caseFolder, side: .client)
-            if scenario.client == nil { try side.prepare(uploading: [scenario.transfer.file]) }
-            return side
-        }
+        server = try connect(scenario.hosts.server, .server, own: scenario.server == nil, file: scenario.transfer.standard)
+        client = try connect(scenario.hosts.client, .client, own: scenario.client == nil, file: scenario.transfer.file)
         self.scenario = scenario
     }
 

@@ -81,20 +81,9 @@ enum RemoteCopies {
         var result = Verification(identical: 0, differing: 0, missing: 0, extraFiles: extra.map(\.name))
         result.standardBytes = (try? FileManager.default.attributesOfItem(atPath: standard)[.size] as? UInt64) ?? 0
         for (index, copy) in copies.enumerated() {
-            guard let file = copy else {
-                result.incorrectCopies.append(index + 1)
-                continue
-            }
-            if file.hash == wanted {
-                result.identical += 1
-            } else {
-                result.differing += 1
-                result.differingFiles.append(file.name)
-                result.incorrectCopies.append(index + 1)
-            }
+            result.count(copy: index + 1, identical: copy?.hash == wanted, name: copy?.name)
         }
-        result.missing = max(0, expected - result.identical - result.differing)
-        result.incorrectCopies += (copies.count..<max(copies.count, expected)).map { $0 + 1 }
+        result.finish(listed: copies.count, expected: expected)
         return result
     }
 }

@@ -98,11 +98,11 @@ public enum HTMLReport {
             if let total = counters.totalRetransmissions, let transfers = counters.retransmittedTransfers {
                 parts.append("\(total) retransmissions in \(transfers) transfers")
             }
-            if !counters.connectMs.isEmpty {
-                parts.append("connect median \(Formatting.milliseconds(TimingSummary(milliseconds: counters.connectMs).medianMs)) ms")
+            if let connect = counters.connect {
+                parts.append("connect median \(Formatting.milliseconds(connect.medianMs)) ms")
             }
-            if !counters.rttMs.isEmpty {
-                parts.append("round trip median \(Formatting.milliseconds(TimingSummary(milliseconds: counters.rttMs).medianMs)) ms")
+            if let roundTrip = counters.roundTrip {
+                parts.append("round trip median \(Formatting.milliseconds(roundTrip.medianMs)) ms")
             }
             if let lost = counters.datagramsLost { parts.append("\(lost) datagrams lost") }
         }

@@ -134,8 +134,8 @@ public enum JSONReport {
     public static func render(_ results: [CaseResult], run: RunInfo = RunInfo()) throws -> Data {
         let cases = results.map { result in
             let counters = result.counters
-            let connect = counters.flatMap { $0.connectMs.isEmpty ? nil : TimingSummary(milliseconds: $0.connectMs) }
-            let rtt = counters.flatMap { $0.rttMs.isEmpty ? nil : TimingSummary(milliseconds: $0.rttMs) }
+            let connect = counters?.connect
+            let rtt = counters?.roundTrip
             return Case(
                 name: result.name, scenario: run.relative(result.scenario), scenarioName: result.scenarioName, protocol: result.transport,
                 isolation: result.isolation, folder: result.folder, line: result.line, bufferSize: result.bufferSize,

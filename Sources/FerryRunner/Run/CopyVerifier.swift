@@ -72,6 +72,27 @@ public struct Verification: Codable, Equatable, Sendable {
     /// Copies that are not identical, counting missing ones.
     public var incorrect: Int { differing + missing }
 
+    /// Counts copy `n` (1-based): identical, or differing (`name`, and why beside it in `note`);
+    /// nil `name` for a copy that is missing.
+    mutating func count(copy n: Int, identical: Bool, name: String?, note: String? = nil) {
+        if identical {
+            self.identical += 1
+            return
+        }
+        incorrectCopies.append(n)
+        guard let name else { return }
+        differing += 1
+        differingFiles.append(name)
+        if let note { notes.append(note) }
+    }
+
+    /// After the `listed` copies were counted, of `expected`: the rest are missing. Without a
+    /// name pattern copies are numbered by name order, so the missing ones are the last.
+    mutating func finish(listed: Int, expected: Int) {
+        missing = max(0, expected - identical - differing)
+        incorrectCopies += (listed..<max(listed, expected)).map { $0 + 1 }
+    }
+
     /// Nothing verified: every copy missing, for `reason`.
     public static func unverified(_ expected: Int, because reason: String) -> Verification {
         Verification(identical: 0, differing: 0, missing: expected, problem: reason)
@@ -165,8 +186,8 @@ public struct CopyVerifier {
         let reference = try StandardFile(path: standard)
         defer { reference.close() }
         guard let folder = OpenFolder(location.folder) else {
-            var none = Verification(identical: 0, differing: 0, missing: expected)
-            none.incorrectCopies = Array(stride(from: 1, through: expected, by: 1))
+            var none = Verification(identical: 0, differing: 0, missing: 0)
+            none.finish(listed: 0, expected: expected)
             none.standardBytes = reference.size
             return none
         }
@@ -180,30 +201,20 @@ public struct CopyVerifier {
         var seen: [FileIdentity: String] = [:]
         for (index, copy) in copies.enumerated() {
             guard let entry = copy else {
-                result.incorrectCopies.append(index + 1)
+                result.count(copy: index + 1, identical: false, name: nil)
                 continue
             }
             if let first = seen[entry.identity] {
-                result.differing += 1
-                result.differingFiles.append(entry.name)
-                result.incorrectCopies.append(index + 1)
-                result.notes.append("\(entry.name) is the same file as \(first)")
+                result.count(copy: index + 1, identical: false, name: entry.name, note: "\(entry.name) is the same file as \(first)")
                 continue
             }
             seen[entry.identity] = entry.name
             let descriptor = folder.openForReading(entry)
-            if descriptor >= 0, Self.isIdentical(descriptor, to: reference, buffer: buffer) {
-                result.identical += 1
-            } else {
-                result.differing += 1
-                result.differingFiles.append(entry.name)
-                result.incorrectCopies.append(index + 1)
-            }
+            result.count(copy: index + 1, identical: descriptor >= 0 && Self.isIdentical(descriptor, to: reference, buffer: buffer),
+                         name: entry.name)
             if descriptor >= 0 { close(descriptor) }
         }
-        result.missing = max(0, expected - result.identical - result.differing)
-        // Without a name pattern, copies are numbered by name order: the missing ones are the last.
-        result.incorrectCopies += (copies.count..<max(copies.count, expected)).map { $0 + 1 }
+        result.finish(listed: copies.count, expected: expected)
         return result
     }
 

@@ -49,6 +49,11 @@ public struct PairCounters: Sendable, Equatable {
         return counters
     }
 
+    /// tcp: the handshake times' summary; nil when not measured.
+    public var connect: TimingSummary? { connectMs.isEmpty ? nil : TimingSummary(milliseconds: connectMs) }
+    /// tcp: the round-trip times' summary; nil when not measured.
+    public var roundTrip: TimingSummary? { rttMs.isEmpty ? nil : TimingSummary(milliseconds: rttMs) }
+
     /// Retransmissions over every transfer; nil when not counted.
     public var totalRetransmissions: Int? { retransmissions.isEmpty ? nil : retransmissions.reduce(0, +) }
     /// Transfers that needed at least one retransmission; nil when not counted.
