@@ -30,10 +30,17 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead: system calls per transfer of each side, Ferry beside cfast, counted with strace -c -f (1 byte and 64 KiB).")
     var syscalls = false
 
+    @Flag(help: "Instead: many transfers of 1 byte, Ferry's pair alone and judged by the runner: the runner's memory and what it costs the measurement.")
+    var scale = false
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Transfer counts for --scale.", valueName: "count"))
+    var counts: [Int] = [10_000, 100_000, 1_000_000]
+
     static func main() { CommandLineEntry.main(Self.self) }
 
     func validate() throws {
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        guard counts.allSatisfy({ (1...1_000_000).contains($0) }) else { throw ValidationError("--counts must be from 1 to 1000000") }
     }
 
     func run() throws {
@@ -52,6 +59,11 @@ struct BenchCommand: ParsableCommand {
         }
         let bench = try Benchmark(options: options, log: { sink.diagnostic($0) })
         defer { bench.close() }
+        if scale {
+            let scaleBench = ScaleBench(bench: bench, counts: counts, scenario: "scenarios/default.yaml")
+            for line in try scaleBench.report(log: { sink.diagnostic($0) }) { sink.out(line) }
+            return
+        }
         for line in try (syscalls ? bench.syscallReport() : bench.report()) { sink.out(line) }
     }
 }

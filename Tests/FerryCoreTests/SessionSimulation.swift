@@ -1,4 +1,5 @@
 import FerryCore
+import FerryTestSupport
 
 /// Who sends a datagram in a simulation.
 enum Party: Hashable, CustomStringConvertible {

@@ -32,7 +32,7 @@ func sampleResult(name: String, scenario: String, passed: Bool) -> CaseResult {
         ],
         incorrect: passed ? 0 : 1, verified: Verification(identical: passed ? 3 : 2, differing: passed ? 0 : 1, missing: 0),
         serverTimes: [0.1, 0.2, 0.3], clientTimes: [0.2, 0.3, 0.4], serverAverage: 0.2, clientAverage: 0.3, duration: 0.5,
-        folder: "/tmp/x", serverLog: [CapturedLine(stream: .stdout, time: 0, text: "I am ready \u{1}<ok>")], clientLog: [],
+        folder: "/tmp/x", serverRecent: [CapturedLine(stream: .stdout, time: 0, text: "I am ready \u{1}<ok>")], clientRecent: [],
         droppedOutput: 0)
 }
 

@@ -23,8 +23,8 @@ import Testing
         facts.serverEnd = .exited(0)
         facts.clientEnd = .exited(0)
         facts.blocker = blocker
-        facts.serverLog = serverStdout.map { CapturedLine(stream: .stdout, time: 0, text: $0) }
         let evaluation = CaseEvaluation(testCase: scenario.cases[0], values: ["file": "sample.txt"])
+        facts.server = evaluation.observer(.server).judged(serverStdout.map { CapturedLine(stream: .stdout, time: 0, text: $0) })
         return evaluation.checks(facts)
     }
 

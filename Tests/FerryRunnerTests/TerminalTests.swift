@@ -1,4 +1,5 @@
 import FerryCore
+import FerryScenario
 @testable import FerryRunner
 import Foundation
 import Synchronization
@@ -32,14 +33,11 @@ import Testing
     @Test func aRunningCaseShowsTransfersDoneAndTheRunningAverage() {
         let screen = Screen()
         let board = ProgressBoard(style: .plain, write: screen.write)
-        let output = CapturedOutput(cap: 1 << 20)
-        let key = board.begin("tcp-100", repetitions: 5, output: output, readTime: { line in
-            line.hasPrefix("time ") ? Double(line.dropFirst(5)) : nil
-        })
-        for text in ["I am ready", "time 0.2", "time 0.3", "done with 2"] {
-            output.append(CapturedLine(stream: .stdout, time: 0, text: text))
-        }
-        output.append(CapturedLine(stream: .stderr, time: 0, text: "time 9"))
+        let observer = SideObserver(rules: [], values: [:], repetitions: 5, options: MatchOptions(), time: "time {ms}", average: "average {ms}")
+        let output = CapturedOutput(retention: .recent(lines: 2), observer: observer)
+        let key = board.begin("tcp-100", repetitions: 5) { observer.progress }
+        output.append(["I am ready", "time 0.2", "time 0.3", "done with 2"].map { CapturedLine(stream: .stdout, time: 0, text: $0) })
+        output.append([CapturedLine(stream: .stderr, time: 0, text: "time 9")])
         board.around {}
         let drawn = screen.take()
         #expect(drawn.hasPrefix("… tcp-100  2/5 transfers  "))

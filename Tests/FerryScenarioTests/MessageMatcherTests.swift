@@ -44,11 +44,9 @@ import Testing
         #expect(SeedMessages.server.map(\.text) == [Messages.serverReady, Messages.serverStarting, Messages.serverFinishing, Messages.serverTime, Messages.serverAverage, Messages.done].map(\.template))
     }
 
-    @Test func seedRulesAcceptFerrysServerAndCaptureTimes() {
+    @Test func seedRulesAcceptFerrysServer() {
         let outcome = matcher(SeedMessages.server).check(stdout: serverOutput(3, times: ["0.100", "0.200", "0.300"]))
         #expect(outcome.failure == nil)
-        #expect(outcome.captured[3] == [0.1, 0.2, 0.3])
-        #expect(outcome.captured[4] == [0.25])
     }
 
     @Test func wrongOrdinalIsNotAccepted() {
@@ -118,7 +116,7 @@ import Testing
         let rules = [MessageRule(.each, "copy {n} took {ms} ms")]
         let outcome = matcher(rules, repetitions: 2).check(stdout: ["copy 1 took 5 ms", "copy 2 took 0.25 ms"])
         #expect(outcome.failure == nil)
-        #expect(outcome.captured[0] == [5, 0.25])
+        #expect(outcome.entries[0].met == 2)
         #expect(matcher(rules, repetitions: 2).check(stdout: ["copy 2 took 5 ms", "copy 1 took 1 ms"]).failure != nil)
     }
 

@@ -1,6 +1,8 @@
 // libFuzzer target for message matching: the first line is a template, the rest are output lines,
 // matched exactly and loosely. Built into module FerryScenario by `make fuzz`, not by SwiftPM.
-// Property: no crash, no trap; a line either matches or not.
+// Properties: no crash, no trap; a line the regular expression matches is never skipped for
+// lacking the template's required text; the incremental matcher judges as the reference does,
+// whether it keeps the lines since the last match or reads them again.
 
 import FerryCore
 
@@ -13,7 +15,20 @@ public func ferryTemplateFuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let values = ["file": "sample.txt", "server_ip": "10.99.0.2"]
     for options in [MatchOptions(), MatchOptions.loose, MatchOptions(counterBase: 0)] {
         let rules = [MessageRule(.each, template), MessageRule(.once, template), MessageRule(.contains, template)]
-        _ = MessageMatcher(rules: rules, values: values, repetitions: 3, options: options).check(stdout: lines, stderr: lines)
+        let reference = MessageMatcher(rules: rules, values: values, repetitions: 3, options: options).check(stdout: lines, stderr: lines)
+        for kept in [IncrementalMatcher.defaultKeptLines, 0] {
+            var incremental = IncrementalMatcher(rules: rules, values: values, repetitions: 3, options: options, keptLines: kept)
+            for line in lines {
+                incremental.stderr(line)
+                incremental.stdout(line)
+            }
+            precondition(incremental.finish { AnySequence(lines.dropFirst($0)) } == reference, "incremental and reference disagree")
+        }
+        if let compiled = try? MessageTemplate(template, values: values, normalizer: LineNormalizer(options)) {
+            for line in lines.map(LineNormalizer(options).normalize) where compiled.expressionMatch(line) != nil {
+                precondition(compiled.mayMatch(line), "a matching line was skipped for lacking the required text")
+            }
+        }
         _ = LineNormalizer(options).normalize(text)
     }
     return 0

@@ -16,18 +16,20 @@ public struct TimingSummary: Codable, Equatable, Sendable {
     }
 
     public init(milliseconds times: [Double]) {
-        let sorted = times.sorted()
-        func rank(_ percent: Int) -> Double {
-            guard !sorted.isEmpty else { return 0 }
-            let index = (percent * sorted.count + 99) / 100
-            return sorted[max(index, 1) - 1]
-        }
-        averageMs = Self.printedMean(times)
-        minMs = sorted.first ?? 0
+        let ranked = TimeStatistics.Ranked(sorted: times.sorted())
+        self.init(averageMs: Self.printedMean(times), minMs: ranked.value(atRank: 1), maxMs: ranked.value(atRank: ranked.count), ranked: ranked)
+    }
+
+    /// The summary of times given by rank, with their exact mean (as printed), minimum and maximum.
+    init(averageMs: Double, minMs: Double, maxMs: Double, ranked: TimeStatistics.Ranked) {
+        /// Nearest rank: the smallest time that at least `percent`% of the transfers did not exceed.
+        func rank(_ percent: Int) -> Double { ranked.value(atRank: (percent * ranked.count + 99) / 100) }
+        self.averageMs = averageMs
+        self.minMs = minMs
         medianMs = rank(50)
         p90Ms = rank(90)
         p99Ms = rank(99)
-        maxMs = sorted.last ?? 0
+        self.maxMs = maxMs
     }
 
     /// The mean of times as printed (whole microseconds), so the printed average is exactly

@@ -14,74 +14,125 @@ public struct CapturedLine: Sendable, Equatable {
     public var quoted: String { "\(stream == .stdout ? "out" : "err") | \(text)" }
 }
 
+/// Takes a child's lines as they arrive, on the threads that read its pipes (see `SideObserver`).
+public protocol LineObserver: AnyObject, Sendable {
+    /// Lines that arrived together, in order. Called under the output's lock, one batch at a time.
+    func take(_ lines: [CapturedLine])
+}
+
 /// Lines collected from a child's pipes while it runs, shared between the reading threads and
-/// the runner. At most `cap` bytes are kept; what comes after is counted, not stored.
+/// the runner. What is kept in memory is bounded: every line up to `cap` bytes (what comes after
+/// is counted, not stored), or only the most recent `recentLines` lines of a side whose whole
+/// output streams to its log and its observer instead.
 public final class CapturedOutput: @unchecked Sendable {
+    /// What is kept in memory.
+    public enum Retention: Sendable {
+        /// Every line, up to this many bytes.
+        case all(capBytes: Int)
+        /// The most recent lines, this many.
+        case recent(lines: Int)
+    }
+
     private let condition = NSCondition()
     private var lines: [CapturedLine] = []
+    /// Lines that arrived before the first kept one (`recent`).
+    private var evicted = 0
     private var keptBytes = 0
     private var droppedBytes = 0
     private var openStreams = 2
-    private let cap: Int
+    private var waiters = 0
+    /// True once `seal()` was called: later lines are not the child's.
+    private var sealed = false
+    private let retention: Retention
+    /// Where every line is written as it arrives, if anywhere.
+    public let log: OutputLog?
+    private let observer: (any LineObserver)?
 
-    public init(cap: Int) { self.cap = cap }
+    public init(retention: Retention, log: OutputLog? = nil, observer: (any LineObserver)? = nil) {
+        self.retention = retention
+        self.log = log
+        self.observer = observer
+    }
 
-    func append(_ line: CapturedLine) {
+    /// Every line, up to `cap` bytes.
+    public convenience init(cap: Int) { self.init(retention: .all(capBytes: cap)) }
+
+    func append(_ batch: [CapturedLine]) {
         condition.lock()
-        if keptBytes + line.text.utf8.count <= cap {
-            lines.append(line)
-            keptBytes += line.text.utf8.count + 1
-        } else {
-            droppedBytes += line.text.utf8.count + 1
+        defer { condition.unlock() }
+        guard !sealed else { return }
+        observer?.take(batch)
+        for line in batch {
+            log?.append(line)
+            switch retention {
+            case .all(let cap):
+                if keptBytes + line.text.utf8.count <= cap {
+                    lines.append(line)
+                    keptBytes += line.text.utf8.count + 1
+                } else {
+                    droppedBytes += line.text.utf8.count + 1
+                }
+            case .recent(let count):
+                lines.append(line)
+                if lines.count > 2 * count {
+                    // Dropped in halves, so each line is moved at most once.
+                    evicted += lines.count - count
+                    lines.removeFirst(lines.count - count)
+                }
+            }
         }
-        condition.broadcast()
-        condition.unlock()
+        // Only a waiter needs waking; the readers do not wake the runner per line.
+        if waiters > 0 { condition.broadcast() }
     }
 
     func streamClosed() {
         condition.lock()
         openStreams -= 1
+        if openStreams == 0 { log?.close() }
         condition.broadcast()
         condition.unlock()
     }
 
-    /// Every line kept so far, in arrival order.
+    /// Takes no more lines and closes the log: what the child printed has been judged. Lines that
+    /// arrive later (from a descendant still holding the pipes) are neither logged nor observed.
+    public func seal() {
+        condition.lock()
+        sealed = true
+        log?.close()
+        condition.unlock()
+    }
+
+    /// The lines kept, in arrival order: all of them, or the most recent.
     public var snapshot: [CapturedLine] {
         condition.lock()
         defer { condition.unlock() }
+        if case .recent(let count) = retention { return Array(lines.suffix(count)) }
         return lines
     }
 
-    /// The lines kept after the first `index`, in arrival order.
-    public func lines(from index: Int) -> [CapturedLine] {
-        condition.lock()
-        defer { condition.unlock() }
-        return index < lines.count ? Array(lines[index...]) : []
-    }
-
-    /// How many lines are kept.
-    public var count: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return lines.count
-    }
-
-    /// Bytes dropped because the cap was reached (0 when everything was kept).
+    /// Bytes dropped: past the cap in memory (`all`), or past the log's cap.
     public var dropped: Int {
         condition.lock()
         defer { condition.unlock() }
-        return droppedBytes
+        return droppedBytes + (log?.dropped ?? 0)
     }
 
     /// Waits until a stdout line satisfies `matches`, both streams close, or `deadline` passes.
+    /// Lines no longer kept when it looks (`recent`) are not seen: it is meant for what a child
+    /// prints first, its ready line.
     /// - Returns: true when such a line arrived.
     public func waitForLine(until deadline: Date, where matches: (CapturedLine) -> Bool) -> Bool {
         condition.lock()
-        defer { condition.unlock() }
+        waiters += 1
+        defer {
+            waiters -= 1
+            condition.unlock()
+        }
         var checked = 0
         while true {
-            while checked < lines.count {
-                if matches(lines[checked]) { return true }
+            checked = max(checked, evicted)
+            while checked < evicted + lines.count {
+                if matches(lines[checked - evicted]) { return true }
                 checked += 1
             }
             if openStreams == 0 || !condition.wait(until: deadline) { return false }

@@ -41,19 +41,20 @@ public final class ChildProcess: @unchecked Sendable {
     /// Starts `arguments[0]` (looked up in PATH when it has no slash).
     /// - Parameters:
     ///   - environment: added to this process's environment.
-    ///   - outputCap: the most bytes of output kept.
+    ///   - outputCap: the most bytes of output kept, unless `output` is given.
+    ///   - output: where the output goes (a side's: its log, its observer, recent lines only).
     ///   - tracked: registered with `ProcessRegistry`, so an interrupted run stops it; short
     ///     administrative commands (`Tool`) are not.
     public init(
         arguments: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
-        outputCap: Int = 16 << 20, tracked: Bool = true
+        outputCap: Int = 16 << 20, output: CapturedOutput? = nil, tracked: Bool = true
     ) throws {
         precondition(!arguments.isEmpty)
         if tracked && ProcessRegistry.shared.isClosed {
             throw FerryRunError.environment("\(arguments[0]): not started: the run is being interrupted")
         }
         self.arguments = arguments
-        self.output = CapturedOutput(cap: outputCap)
+        self.output = output ?? CapturedOutput(cap: outputCap)
         guard let executable = Self.locate(arguments[0]) else {
             throw FerryRunError.environment("\(arguments[0]): command not found")
         }
@@ -80,7 +81,7 @@ public final class ChildProcess: @unchecked Sendable {
             let descriptor = pipe.fileHandleForReading.fileDescriptor
             var info = stat()
             if fstat(descriptor, &info) == 0 { pipeInodes.insert(UInt64(info.st_ino)) }
-            let sink = output
+            let sink = self.output
             let start = started
             let reader = Thread {
                 Self.drain(descriptor, stream: stream, into: sink, since: start)
@@ -191,27 +192,35 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Reads a pipe in blocks of 64 KiB until it closes, handing the output the lines of each
+    /// block together, stamped with the block's arrival.
     private static func drain(_ descriptor: Int32, stream: CapturedLine.Stream, into sink: CapturedOutput, since start: Date) {
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
-        func emit(_ bytes: ArraySlice<UInt8>) {
+        var batch: [CapturedLine] = []
+        func line(_ bytes: ArraySlice<UInt8>, at time: Double) -> CapturedLine {
             var text = String(decoding: bytes, as: UTF8.self)
             if text.hasSuffix("\r") { text.removeLast() }
-            sink.append(CapturedLine(stream: stream, time: Date().timeIntervalSince(start), text: text))
+            return CapturedLine(stream: stream, time: time, text: text)
         }
         while true {
             let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if got < 0 && errno == EINTR { continue }
             if got <= 0 { break }
+            let time = Date().timeIntervalSince(start)
             pending.append(contentsOf: chunk[0..<got])
             var lineStart = 0
             while let newline = pending[lineStart...].firstIndex(of: 10) {
-                emit(pending[lineStart..<newline])
+                batch.append(line(pending[lineStart..<newline], at: time))
                 lineStart = newline + 1
             }
             pending.removeFirst(lineStart)
+            if !batch.isEmpty {
+                sink.append(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
         }
-        if !pending.isEmpty { emit(pending[...]) }
+        if !pending.isEmpty { sink.append([line(pending[...], at: Date().timeIntervalSince(start))]) }
         sink.streamClosed()
     }
 

@@ -71,7 +71,7 @@ public enum HTMLReport {
         html += " · <a href=\"\(Markup.escape(link(to: result.folder, from: folder)))\">case folder</a></p>\n"
         html += checksTable(result)
         let incorrect = Set(result.verified.incorrectCopies)
-        let connect = result.counters?.connectMs ?? []
+        let connect = result.counters?.connectTimes.values ?? []
         let client = TransferChart(
             times: result.clientTimes, connect: connect.count == result.clientTimes.count ? connect : [], incorrect: incorrect,
             average: result.clientAverage, color: Palette.client, label: "client time per transfer of \(displayName(result))")
@@ -111,7 +111,7 @@ public enum HTMLReport {
     }
 
     private static func figure(_ caption: String, chart: TransferChart) -> String {
-        guard !chart.times.isEmpty else {
+        guard chart.times.count > 0 else {
             return "<figure><figcaption>\(caption)</figcaption><p>no times printed</p></figure>\n"
         }
         let histogram = chart.times.count > TransferChart.barLimit
@@ -119,7 +119,7 @@ public enum HTMLReport {
         // The key names only what the chart draws.
         var keys = [(chart.color, histogram ? "transfers" : "transfer")]
         if !histogram && !chart.connect.isEmpty { keys.append((Palette.connect, "connect time (SYN to established), a tick")) }
-        if chart.times.indices.contains(where: { chart.incorrect.contains($0 + 1) }) { keys.append((Palette.incorrect, "copy incorrect")) }
+        if chart.times.values.indices.contains(where: { chart.incorrect.contains($0 + 1) }) { keys.append((Palette.incorrect, "copy incorrect")) }
         if chart.average != nil { keys.append((Palette.average, "average (dashed)")) }
         let key = "<ul class=\"legend\">" + keys.map { "<li><span class=\"swatch\" style=\"background:\($0.0)\"></span>\($0.1)</li>" }
             .joined() + "</ul>"

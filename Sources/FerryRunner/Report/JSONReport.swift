@@ -1,5 +1,6 @@
 import FerryCore
 import Foundation
+import Glibc
 
 /// The `--json` report, schema version 1:
 /// `{"schema_version": 1, "summary": {...}, "error": null, "cases": [...]}`, one object per case.
@@ -24,11 +25,11 @@ public enum JSONReport {
             case maxMs = "max_ms", printedAverageMs = "printed_average_ms", transfers = "timed_transfers"
         }
 
-        init(times: [Double], printedAverage: Double?) {
+        init(times: TimeStatistics, printedAverage: Double?) {
             transfers = times.count
             printedAverageMs = ms(printedAverage)
-            guard !times.isEmpty else { return }
-            let summary = TimingSummary(milliseconds: times)
+            guard times.count > 0 else { return }
+            let summary = TimingSummary(times)
             averageMs = ms(summary.averageMs)
             minMs = ms(summary.minMs)
             medianMs = ms(summary.medianMs)
@@ -106,11 +107,19 @@ public enum JSONReport {
         var passed, failed: Int
         var durationS: Double
         var ferryVersion, startedAt, hostname, commandLine: String
+        /// The runner's own peak resident memory so far (not its children's), in KiB.
+        var runnerPeakRSSKiB: Int
 
         enum CodingKeys: String, CodingKey {
             case passed, failed, durationS = "duration_s", ferryVersion = "ferry_version", startedAt = "started_at", hostname
-            case commandLine = "command_line"
+            case commandLine = "command_line", runnerPeakRSSKiB = "runner_peak_rss_kib"
         }
+    }
+
+    /// This process's peak resident memory in KiB (`getrusage`, children not included).
+    static func peakResidentKiB() -> Int {
+        var usage = rusage()
+        return getrusage(RUSAGE_SELF.rawValue, &usage) == 0 ? usage.ru_maxrss : 0
     }
 
     struct Document: Encodable {
@@ -151,7 +160,8 @@ public enum JSONReport {
         let summary = Summary(
             passed: results.filter(\.passed).count, failed: results.filter { !$0.passed }.count,
             durationS: s(Date().timeIntervalSince(run.startedAt)), ferryVersion: FerryVersion.string,
-            startedAt: RunInfo.timestamp(run.startedAt), hostname: run.hostname, commandLine: run.commandLine)
+            startedAt: RunInfo.timestamp(run.startedAt), hostname: run.hostname, commandLine: run.commandLine,
+            runnerPeakRSSKiB: peakResidentKiB())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(Document(schemaVersion: schemaVersion, summary: summary, error: run.error, cases: cases))

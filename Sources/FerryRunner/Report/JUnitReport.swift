@@ -36,8 +36,8 @@ public enum JUnitReport {
                     // Output only where it explains a failure: a passing 20,000-transfer case would write megabytes.
                     let output = TerminalReport.caseLine(result) + "\n"
                         + result.checks.map { "\(TerminalReport.statusWord($0)) \($0.name): \($0.detail)" }.joined(separator: "\n")
-                        + "\n--- server ---\n" + result.serverLog.map(\.text).joined(separator: "\n")
-                        + "\n--- client ---\n" + result.clientLog.map(\.text).joined(separator: "\n")
+                        + recentOutput("server", result.serverRecent, folder: result.folder)
+                        + recentOutput("client", result.clientRecent, folder: result.folder)
                     xml += "      <system-out>\(Markup.escape(output))</system-out>\n"
                 }
                 xml += "    </testcase>\n"
@@ -57,4 +57,11 @@ public enum JUnitReport {
     }
 
     static func seconds(_ value: Double) -> String { Formatting.fixed(value, decimals: 3) }
+
+    /// `--- server (the last 200 lines; all in <folder>/server.log) ---` and the lines.
+    static func recentOutput(_ side: String, _ lines: [CapturedLine], folder: String) -> String {
+        let texts: [String] = lines.map(\.text)
+        return "\n--- \(side) (the last \(SideCapture.recentLines) lines at most; all in \(folder)/\(side).log) ---\n"
+            + texts.joined(separator: "\n")
+    }
 }

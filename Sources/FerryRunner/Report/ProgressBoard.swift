@@ -4,7 +4,7 @@ import Glibc
 import Synchronization
 
 /// The live progress lines on a terminal: one per running case, redrawn four times a second,
-/// with transfers done of N (counted from the server's time lines as they arrive), the time
+/// with transfers done of N (the server's time lines, counted by its `SideObserver` as they arrive), the time
 /// since the case started and the running average of those times:
 ///
 ///     … tcp-vs-udp[tcp,1048576,loss 5%]  37/100 transfers  2.1 s  average 0.431 ms
@@ -18,10 +18,8 @@ public final class ProgressBoard: Sendable {
         var name: String
         var repetitions: Int
         var started: Date
-        var output: CapturedOutput
-        /// The `{ms}` of a server time line, nil for any other line.
-        var readTime: @Sendable (String) -> Double?
-        var scanned = 0
+        /// Transfers the server has timed so far, and the sum of their times.
+        var progress: @Sendable () -> (done: Int, sumMs: Double)
         var done = 0
         var total = 0.0
     }
@@ -47,11 +45,10 @@ public final class ProgressBoard: Sendable {
     }
 
     /// Shows a running case until `end(key)`. - Returns: its key.
-    func begin(_ name: String, repetitions: Int, output: CapturedOutput, readTime: @escaping @Sendable (String) -> Double?) -> Int {
+    func begin(_ name: String, repetitions: Int, progress: @escaping @Sendable () -> (done: Int, sumMs: Double)) -> Int {
         state.withLock { state in
             state.nextKey += 1
-            state.running[state.nextKey] = Running(
-                name: name, repetitions: repetitions, started: Date(), output: output, readTime: readTime)
+            state.running[state.nextKey] = Running(name: name, repetitions: repetitions, started: Date(), progress: progress)
             return state.nextKey
         }
     }
@@ -107,14 +104,7 @@ public final class ProgressBoard: Sendable {
         var count = 0
         for key in state.running.keys.sorted() {
             guard var running = state.running[key] else { continue }
-            let arrived = running.output.lines(from: running.scanned)
-            running.scanned += arrived.count
-            for line in arrived where line.stream == .stdout {
-                if let ms = running.readTime(line.text) {
-                    running.done += 1
-                    running.total += ms
-                }
-            }
+            (running.done, running.total) = running.progress()
             state.running[key] = running
             text += style.dim(String(Self.line(running, now: Date()).prefix(columns - 1))) + "\n"
             count += 1

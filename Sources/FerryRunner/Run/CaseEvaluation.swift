@@ -8,8 +8,9 @@ struct CaseFacts {
     var runChecks: [Check] = []
     var serverEnd: Termination?
     var clientEnd: Termination?
-    var serverLog: [CapturedLine] = []
-    var clientLog: [CapturedLine] = []
+    /// What each side printed, judged as it arrived.
+    var server = SideOutput.empty
+    var client = SideOutput.empty
     /// Why the transfers never ran (a build failed, the server never became ready); nil when they did.
     var blocker: String?
     var verified: Verification
@@ -19,7 +20,7 @@ struct CaseFacts {
     var mode: CaseHosts.Mode
     /// Timing budgets are not judged (`--jobs` above 1 without `--judge-times`): why.
     var timesNotJudged: String?
-    /// Bytes of output past the cap, both sides.
+    /// Bytes of output past the logs' cap, both sides.
     var droppedOutput = 0
     /// Processes that still held a side's output after it exited (`1234 (sleep)`), by side.
     var strays: [CheckName.Side: [String]] = [:]
@@ -36,9 +37,6 @@ struct CaseEvaluation {
     private var normalizer: LineNormalizer { LineNormalizer(expect.match) }
     private var repetitions: Int { scenario.transfer.repetitions }
 
-    /// The most stderr lines quoted when a side failed.
-    static let quotedStderrLines = 8
-
     func checks(_ facts: CaseFacts) -> [Check] {
         var checks = facts.runChecks
         let transfersRan = facts.blocker == nil
@@ -47,33 +45,31 @@ struct CaseEvaluation {
         }
 
         let expected = Termination.exited(expect.exitCode)
-        for (side, end, log) in [(CheckName.Side.client, facts.clientEnd, facts.clientLog), (.server, facts.serverEnd, facts.serverLog)] {
+        for (side, end, output) in [(CheckName.Side.client, facts.clientEnd, facts.client), (.server, facts.serverEnd, facts.server)] {
             judged(CheckName.exit(side)) {
                 let actual = end?.description ?? "no exit (stopped)"
                 let passed = end == expected
                 let strays = facts.strays[side].map { $0.isEmpty ? "" : "; its output was still held after it exited by \($0.joined(separator: ", "))" } ?? ""
                 return Check(
                     name: CheckName.exit(side), passed: passed,
-                    detail: "expected \(expected), got \(actual)\(strays)" + (passed ? "" : Self.lastError(log)),
-                    context: passed ? [] : Self.lastStderr(log))
+                    detail: "expected \(expected), got \(actual)\(strays)" + (passed ? "" : Self.lastError(output.lastError)),
+                    context: passed ? [] : output.stderrTail.map(\.quoted))
             }
         }
         for side in [CheckName.Side.server, .client] {
-            let log = side == .server ? facts.serverLog : facts.clientLog
             let rules = messageRules(side)
             if transfersRan {
-                checks += messageChecks(side, rules: rules, log: log)
+                checks += messageChecks(side, rules: rules, output: side == .server ? facts.server : facts.client)
             } else {
                 checks += rules.map { .skipped(checkName(side, $0), because: facts.blocker ?? "") }
             }
         }
         if expect.seed {
             for side in [CheckName.Side.server, .client] {
-                let log = side == .server ? facts.serverLog : facts.clientLog
-                judged(CheckName.average(side)) { averageCheck(side, log: log) }
+                judged(CheckName.average(side)) { averageCheck(side, output: side == .server ? facts.server : facts.client) }
             }
         }
-        judged(CheckName.incorrectReport) { reportedIncorrectCheck(facts.serverLog, verified: facts.verified) }
+        judged(CheckName.incorrectReport) { reportedIncorrectCheck(facts.server.reportedIncorrect, verified: facts.verified) }
         judged(CheckName.copies) { copiesCheck(facts.verified) }
         if testCase.transport == .tcp {
             judged(CheckName.connections) { connectionsCheck(facts.counts) }
@@ -86,7 +82,7 @@ struct CaseEvaluation {
                 checks.append(.skipped(CheckName.maxAverage, because: reason))
             } else {
                 judged(CheckName.maxAverage) {
-                    let average = self.average(facts.clientLog, template: Messages.clientAverage.template)
+                    let average = facts.client.average
                     let shown = average.map { Formatting.milliseconds($0) } ?? "none printed"
                     return Check(
                         name: CheckName.maxAverage, passed: (average ?? .infinity) <= budget,
@@ -146,12 +142,11 @@ struct CaseEvaluation {
         return seed ? CheckName.lines(side, name) : CheckName.messages(side, name)
     }
 
-    private func stdout(_ log: [CapturedLine]) -> [String] { log.filter { $0.stream == .stdout }.map(\.text) }
-    private func stderr(_ log: [CapturedLine]) -> [String] { log.filter { $0.stream == .stderr }.map(\.text) }
-
-    /// The last stderr lines of a side that failed (a Python traceback), to quote.
-    static func lastStderr(_ log: [CapturedLine]) -> [String] {
-        log.filter { $0.stream == .stderr }.suffix(quotedStderrLines).map(\.quoted)
+    /// Watches a side's output as it arrives: its message entries, time and average lines.
+    func observer(_ side: CheckName.Side) -> SideObserver {
+        let (time, average) = side == .server ? (Messages.serverTime, Messages.serverAverage) : (Messages.clientTime, Messages.clientAverage)
+        return SideObserver(rules: messageRules(side), values: values, repetitions: repetitions, options: expect.match,
+                            time: time.template, average: average.template)
     }
 
     /// The most characters of a side's last stderr line quoted in a check's one-line detail.
@@ -160,17 +155,16 @@ struct CaseEvaluation {
     /// `; its last error: "server: bind 10.99.0.2:5001: Cannot assign requested address"` for a side
     /// that printed anything on stderr, so the one line (JUnit message, GitHub annotation) says why;
     /// empty otherwise.
-    static func lastError(_ log: [CapturedLine]) -> String {
-        guard let line = log.last(where: { $0.stream == .stderr && !$0.text.allSatisfy(\.isWhitespace) }) else { return "" }
+    static func lastError(_ line: CapturedLine?) -> String {
+        guard let line else { return "" }
         let text = line.text.trimmingCharacters(in: .whitespaces)
         let shown = text.count > quotedErrorLength ? text.prefix(quotedErrorLength) + "…" : Substring(text)
         return "; its last error: \"\(shown)\""
     }
 
-    private func messageChecks(_ side: CheckName.Side, rules: [MessageRule], log: [CapturedLine]) -> [Check] {
-        let lines = stdout(log)
-        let matcher = MessageMatcher(rules: rules, values: values, repetitions: repetitions, options: expect.match)
-        let outcome = matcher.check(stdout: lines, stderr: stderr(log))
+    private func messageChecks(_ side: CheckName.Side, rules: [MessageRule], output: SideOutput) -> [Check] {
+        let outcome = output.messages
+        let lineCount = outcome.stdoutLines
         return outcome.entries.map { entry in
             let rule = rules[entry.index]
             let name = checkName(side, rule)
@@ -180,15 +174,15 @@ struct CaseEvaluation {
                 return Check(name: name, passed: true, detail: "\(Self.quoted(rule)) \(found)", share: 1)
             }
             let low = max(0, failure.position - 2)
-            let high = min(lines.count, failure.position + 3)
-            let context = (low..<high).map { "\($0 + 1): \(lines[$0])" }
+            let high = min(lineCount, failure.position + 3)
+            let context = low < high ? output.stdoutLines(low..<high).enumerated().map { "\(low + $0.offset + 1): \($0.element)" } : []
             let location = rule.mark.map { " (\(scenario.path):\($0))" } ?? ""
             var count = rule.kind == .each ? "; \(entry.met) of \(entry.required) transfers have it" : ""
             if entry.seemsToCountFromZero { count += " (it seems to count from 0: expect.counter_base: 0)" }
             return Check(
                 name: name, passed: false,
-                detail: "\(failure.reason)\(location): expected \"\(failure.expected)\"\(count); stdout has \(lines.count) lines, "
-                    + (failure.position < lines.count ? "search stopped at line \(failure.position + 1)" : "search reached the end"),
+                detail: "\(failure.reason)\(location): expected \"\(failure.expected)\"\(count); stdout has \(lineCount) lines, "
+                    + (failure.position < lineCount ? "search stopped at line \(failure.position + 1)" : "search reached the end"),
                 context: context, share: rule.kind == .each ? share : 0)
         }
     }
@@ -197,36 +191,16 @@ struct CaseEvaluation {
         "\(rule.kind == .contains ? "" : "\(rule.kind.rawValue) ")\"\(rule.text)\""
     }
 
-    /// The `{ms}` figures of every line matching a time template.
-    func times(_ log: [CapturedLine], template: String) -> [Double] {
-        guard let read = timeReader(template) else { return [] }
-        return stdout(log).compactMap(read)
-    }
-
-    /// Reads the `{ms}` figure of one stdout line matching `template`; nil when the template
-    /// cannot be compiled.
-    func timeReader(_ template: String) -> (@Sendable (String) -> Double?)? {
-        guard let compiled = try? MessageTemplate(template, values: values, normalizer: normalizer) else { return nil }
-        let normalizer = normalizer
-        return { compiled.match(normalizer.normalize($0))?.ms }
-    }
-
-    /// The `{ms}` figure of the first line matching an average template.
-    func average(_ log: [CapturedLine], template: String) -> Double? {
-        times(log, template: template).first
-    }
-
-    private func averageCheck(_ side: CheckName.Side, log: [CapturedLine]) -> Check {
+    private func averageCheck(_ side: CheckName.Side, output: SideOutput) -> Check {
         let name = CheckName.average(side)
-        let (time, average) = side == .server ? (Messages.serverTime, Messages.serverAverage) : (Messages.clientTime, Messages.clientAverage)
-        let printed = times(log, template: time.template)
-        guard let stated = self.average(log, template: average.template) else {
+        let printed = output.times
+        guard let stated = output.average else {
             return Check(name: name, passed: false, detail: "no average line printed")
         }
-        guard !printed.isEmpty else {
+        guard printed.count > 0 else {
             return Check(name: name, passed: false, detail: "an average of \(stated) ms but no per-transfer times printed")
         }
-        let mean = printed.reduce(0, +) / Double(printed.count)
+        let mean = printed.sumMs / Double(printed.count)
         let passed = abs(mean - stated) <= 0.0005 + 1e-9
         return Check(
             name: name, passed: passed,
@@ -235,21 +209,16 @@ struct CaseEvaluation {
 
     // MARK: copies and connections
 
-    private func reportedIncorrectCheck(_ log: [CapturedLine], verified: Verification) -> Check {
-        let expression = try! NSRegularExpression(pattern: NSRegularExpression.escapedPattern(for: Messages.incorrectLabel) + "([0-9]+) of ([0-9]+)")
-        for line in stdout(log) {
-            let range = NSRange(line.startIndex..., in: line)
-            guard let match = expression.firstMatch(in: line, range: range),
-                let reported = Range(match.range(at: 1), in: line).flatMap({ Int(line[$0]) })
-            else { continue }
-            let files = verified.differingFiles.isEmpty ? "" : " (differing: \(verified.differingFiles.prefix(5).joined(separator: ", ")))"
+    private func reportedIncorrectCheck(_ reported: Int?, verified: Verification) -> Check {
+        guard let reported else {
             return Check(
-                name: CheckName.incorrectReport, passed: reported == verified.incorrect,
-                detail: "server reported \(reported) incorrect, the runner found \(verified.incorrect)\(files)")
+                name: CheckName.incorrectReport, passed: true,
+                detail: "no \"\(Messages.incorrectLabel)K of N\" line printed, so no count of the server's own to compare")
         }
+        let files = verified.differingFiles.isEmpty ? "" : " (differing: \(verified.differingFiles.prefix(5).joined(separator: ", ")))"
         return Check(
-            name: CheckName.incorrectReport, passed: true,
-            detail: "no \"\(Messages.incorrectLabel)K of N\" line printed, so no count of the server's own to compare")
+            name: CheckName.incorrectReport, passed: reported == verified.incorrect,
+            detail: "server reported \(reported) incorrect, the runner found \(verified.incorrect)\(files)")
     }
 
     private func copiesCheck(_ verified: Verification) -> Check {

@@ -91,8 +91,8 @@ public struct CaseResult: Sendable {
     public var incorrect: Int
     public var verified: Verification
     /// Per-transfer times each side printed.
-    public var serverTimes: [Double]
-    public var clientTimes: [Double]
+    public var serverTimes: TimeStatistics
+    public var clientTimes: TimeStatistics
     /// The averages each side printed, if found.
     public var serverAverage: Double?
     public var clientAverage: Double?
@@ -100,10 +100,11 @@ public struct CaseResult: Sendable {
     public var duration: Double
     /// The case's folder with logs and copies.
     public var folder: String
-    /// What each side printed, time-stamped, for reports.
-    public var serverLog: [CapturedLine]
-    public var clientLog: [CapturedLine]
-    /// Bytes of output dropped past the cap, per side.
+    /// The last lines each side printed (`SideCapture.recentLines`), time-stamped, for reports;
+    /// the whole output is in the case folder's logs.
+    public var serverRecent: [CapturedLine]
+    public var clientRecent: [CapturedLine]
+    /// Bytes of output not written to the logs past their cap, both sides.
     public var droppedOutput: Int
     /// Packet loss of the case in percent, when the link was impaired.
     public var loss: Double?
@@ -126,7 +127,7 @@ public struct CaseResult: Sendable {
     /// Megabytes (10^6 bytes) per second over the client's timed transfers: the file's size times
     /// the transfers timed, over the sum of their times; nil without times or a known size.
     public var throughput: Double? {
-        let total = clientTimes.reduce(0, +)
+        let total = clientTimes.sumMs
         guard total > 0, verified.standardBytes > 0 else { return nil }
         return Double(verified.standardBytes) * Double(clientTimes.count) / (total / 1000) / 1e6
     }

@@ -124,13 +124,17 @@ public struct CaseRunner: Sendable {
             }
         }
 
+        let evaluation = CaseEvaluation(testCase: testCase, values: values)
         if facts.blocker == nil {
             remote.started()
+            let captures = (
+                server: SideCapture(evaluation.observer(.server), logPath: "\(folder)/server.log", command: serverCommand),
+                client: SideCapture(evaluation.observer(.client), logPath: "\(folder)/client.log", command: clientCommand))
             let sides = runSides(
                 onServer: remote.server?.command ?? hosts.onServer, onClient: remote.client?.command ?? hosts.onClient,
                 serverCommand: serverCommand, clientCommand: clientCommand, serverFolder: serverFolder,
                 clientFolder: clientSide?.folder ?? folder, environments: (serverEnvironment, clientEnvironment), deadline: deadline,
-                readServerTime: CaseEvaluation(testCase: testCase, values: values).timeReader(Messages.serverTime.template))
+                captures: captures)
             facts.runChecks += sides.checks
             facts.blocker = sides.blocker
             facts.serverEnd = sides.serverEnd
@@ -139,20 +143,22 @@ public struct CaseRunner: Sendable {
             // Whatever the sides left running (a descendant in a session of its own) is gone before
             // anything is judged: it could still print, or change the store under the verifier.
             if let pair = hosts.pair { pair.namespaces.forEach(NamespacePair.killProcesses) }
-            facts.serverLog = sides.server?.output.snapshot ?? []
-            facts.clientLog = sides.client?.output.snapshot ?? []
-            facts.droppedOutput = (sides.server?.output.dropped ?? 0) + (sides.client?.output.dropped ?? 0)
+            facts.server = captures.server.finish()
+            facts.client = captures.client.finish()
+            facts.droppedOutput = captures.server.output.dropped + captures.client.output.dropped
             // Nothing keeps running remotely either; Ferry's own sides' results come back for the reports.
             remote.stop()
             try? remote.server?.fetch("server.json", to: folder)
             try? remote.client?.fetch("client.json", to: folder)
+        } else {
+            // The sides never ran: their logs hold their commands only.
+            OutputLog.writeEmpty(path: "\(folder)/server.log", command: serverCommand)
+            OutputLog.writeEmpty(path: "\(folder)/client.log", command: clientCommand)
         }
         // Every case lists the same checks: those that did not get to run are skipped, with why.
         for name in Self.runCheckNames where !facts.runChecks.contains(where: { $0.name == name }) {
             facts.runChecks.append(.skipped(name, because: facts.blocker ?? "not run"))
         }
-        Self.writeLog(facts.serverLog, to: "\(folder)/server.log", command: serverCommand)
-        Self.writeLog(facts.clientLog, to: "\(folder)/client.log", command: clientCommand)
 
         do {
             if let server = remote.server, let remoteStore, !options.fetchCopies || scenario.server != nil {
@@ -184,18 +190,15 @@ public struct CaseRunner: Sendable {
         if case .success(let counted) = facts.counts {
             facts.verified = facts.verified.bounded(byBytesArrived: counted.bytesToPort, atPort: scenario.transfer.port)
         }
-        let evaluation = CaseEvaluation(testCase: testCase, values: values)
         let checks = evaluation.checks(facts)
 
         var result = CaseResult(
             name: testCase.name, scenario: scenario.path, scenarioName: scenario.name, transport: testCase.transport.rawValue,
             bufferSize: testCase.bufferSize, repetitions: scenario.transfer.repetitions, isolation: hosts.mode.rawValue,
             checks: checks, incorrect: facts.verified.incorrect, verified: facts.verified,
-            serverTimes: evaluation.times(facts.serverLog, template: Messages.serverTime.template),
-            clientTimes: evaluation.times(facts.clientLog, template: Messages.clientTime.template),
-            serverAverage: evaluation.average(facts.serverLog, template: Messages.serverAverage.template),
-            clientAverage: evaluation.average(facts.clientLog, template: Messages.clientAverage.template),
-            duration: Date().timeIntervalSince(started), folder: folder, serverLog: facts.serverLog, clientLog: facts.clientLog,
+            serverTimes: facts.server.times, clientTimes: facts.client.times, serverAverage: facts.server.average,
+            clientAverage: facts.client.average, duration: Date().timeIntervalSince(started), folder: folder,
+            serverRecent: facts.server.recent, clientRecent: facts.client.recent,
             droppedOutput: facts.droppedOutput, loss: testCase.loss, impairment: testCase.impairmentDescription,
             counters: scenario.server == nil
                 ? PairCounters.load(server: "\(folder)/server.json", client: "\(folder)/client.json") : nil)
@@ -252,13 +255,13 @@ public struct CaseRunner: Sendable {
 
     private func runSides(
         onServer: ([String]) -> [String], onClient: ([String]) -> [String], serverCommand: [String], clientCommand: [String], serverFolder: String, clientFolder: String,
-        environments: ([String: String], [String: String]), deadline: Date, readServerTime: (@Sendable (String) -> Double?)?
+        environments: ([String: String], [String: String]), deadline: Date, captures: (server: SideCapture, client: SideCapture)
     ) -> Sides {
         var sides = Sides()
         do {
             sides.server = try ChildProcess(
                 arguments: onServer(Self.lineBuffered(serverCommand, if: scenario.server != nil)), environment: environments.0,
-                workingDirectory: serverFolder)
+                workingDirectory: serverFolder, output: captures.server.output)
             sides.checks.append(Check(name: CheckName.start(.server), passed: true, detail: "started"))
         } catch {
             sides.checks.append(Check(name: CheckName.start(.server), passed: false, detail: "\(error)"))
@@ -267,9 +270,8 @@ public struct CaseRunner: Sendable {
         }
         guard let server = sides.server else { return sides }
         defer { server.stop() }
-        let progressKey = readServerTime.flatMap { read in
-            options.progress?.begin(testCase.name, repetitions: scenario.transfer.repetitions, output: server.output, readTime: read)
-        }
+        let observer = captures.server.observer
+        let progressKey = options.progress?.begin(testCase.name, repetitions: scenario.transfer.repetitions) { observer.progress }
         defer { if let progressKey { options.progress?.end(progressKey) } }
         let readyLimit = Date().addingTimeInterval(scenario.timeouts.ready)
         let limitText = readyLimit <= deadline
@@ -277,10 +279,10 @@ public struct CaseRunner: Sendable {
             : "within the case limit of \(Formatting.fixed(scenario.timeouts.caseLimit, decimals: 1)) s"
         if let problem = waitUntilReady(server, until: min(deadline, readyLimit), limitText: limitText) {
             sides.serverEnd = server.stop()
-            let output = server.output.snapshot
+            let stderr = captures.server.observer.stderr
             sides.checks.append(Check(
-                name: CheckName.serverReady, passed: false, detail: problem + CaseEvaluation.lastError(output),
-                context: CaseEvaluation.lastStderr(output)))
+                name: CheckName.serverReady, passed: false, detail: problem + CaseEvaluation.lastError(stderr.lastError),
+                context: stderr.tail.map(\.quoted)))
             sides.blocker = "the server never became ready"
             return sides
         }
@@ -289,7 +291,7 @@ public struct CaseRunner: Sendable {
         do {
             sides.client = try ChildProcess(
                 arguments: onClient(Self.lineBuffered(clientCommand, if: scenario.client != nil)), environment: environments.1,
-                workingDirectory: clientFolder)
+                workingDirectory: clientFolder, output: captures.client.output)
             sides.checks.append(Check(name: CheckName.start(.client), passed: true, detail: "started"))
         } catch {
             sides.checks.append(Check(name: CheckName.start(.client), passed: false, detail: "\(error)"))
@@ -439,11 +441,4 @@ public struct CaseRunner: Sendable {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: folder).appendingPathComponent(path).standardizedFileURL.path
     }
 
-    static func writeLog(_ lines: [CapturedLine], to path: String, command: [String]) {
-        var text = "# \(command.joined(separator: " "))\n"
-        for line in lines {
-            text += "[\(Formatting.fixed(line.time, decimals: 3))] \(line.quoted)\n"
-        }
-        try? text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
 }

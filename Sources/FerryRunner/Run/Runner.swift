@@ -122,6 +122,9 @@ public enum Runner {
             }, deliver: { index, outcome in
                 switch outcome {
                 case .success(let result):
+                    // A case ended by an interruption is not reported: the signal thread writes
+                    // the reports and exits.
+                    SignalWatcher.yieldToInterruption()
                     results.append(result)
                     InterruptedRun.shared.finished(result)
                     report(result, verbosity: request.options.verbosity, style: request.style, sink: sink)
@@ -145,6 +148,7 @@ public enum Runner {
             ComparisonTable.lines(results).forEach(sink.out)
         }
         if request.github { GitHubAnnotations.lines(results, run: run).forEach(sink.out) }
+        SignalWatcher.yieldToInterruption()
         let written = writeReports(results, request, run: run, sink: sink)
         sink.out(TerminalReport.summary(results))
         sink.flush()
@@ -235,7 +239,7 @@ public enum Runner {
             for check in result.checks { sink.out("     \(TerminalReport.statusWord(check)) \(check.name): \(check.detail)") }
         }
         if result.droppedOutput > 0 {
-            sink.diagnostic("runner: \(result.name): output over the 16 MiB cap was dropped (\(result.droppedOutput) bytes)")
+            sink.diagnostic("runner: \(result.name): output past the logs' \(OutputLog.defaultCap >> 20) MiB was not written (\(result.droppedOutput) bytes); what needed it again was not judged")
         }
     }
 

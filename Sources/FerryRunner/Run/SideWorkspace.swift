@@ -134,16 +134,19 @@ struct SideWorkspace {
     private func runBuild(_ command: [String], deadline: Date, environment: [String: String], host: BuildHost) -> Check {
         let name = CheckName.build(side)
         let child: ChildProcess
+        // The build's whole output goes to its log; the first 16 MiB are kept to quote.
+        let output = CapturedOutput(
+            retention: .all(capBytes: 16 << 20), log: try? OutputLog(path: "\(caseFolder)/\(side)-build.log", command: command))
+        defer { output.seal() }
         do {
-            child = try ChildProcess(arguments: host.wrap(command), environment: environment, workingDirectory: folder)
+            child = try ChildProcess(arguments: host.wrap(command), environment: environment, workingDirectory: folder, output: output)
         } catch {
             return Check(name: name, passed: false, detail: "\(error)")
         }
         let end = child.wait(until: deadline) ?? child.stop()
         child.stop()
         host.cleanUp()
-        let lines = child.output.snapshot
-        CaseRunner.writeLog(lines, to: "\(caseFolder)/\(side)-build.log", command: command)
+        let lines = output.snapshot
         let shown = command.joined(separator: " ")
         guard end == .exited(0) else {
             let quoted = lines.suffix(Self.quotedBuildLines).map(\.quoted)

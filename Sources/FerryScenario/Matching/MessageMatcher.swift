@@ -25,7 +25,7 @@ public struct MessageMatcher {
     }
 
     /// How one entry went.
-    public struct EntryResult: Equatable {
+    public struct EntryResult: Equatable, Sendable {
         /// Index of the rule in `rules`.
         public var index: Int
         /// Lines found where they belong: transfers for `each`, 1 or 0 otherwise.
@@ -34,8 +34,6 @@ public struct MessageMatcher {
         public var required: Int
         /// The first miss, or nil when the entry was met.
         public var failure: Failure?
-        /// `{ms}` figures captured: one per transfer found for `each`, one for `once`.
-        public var captured: [Double] = []
         /// An `each` entry met for every transfer but the last, with a line numbered 0 in the
         /// output: the program likely counts from 0 (`counter_base: 0`).
         public var seemsToCountFromZero = false
@@ -44,23 +42,24 @@ public struct MessageMatcher {
     }
 
     /// What checking found.
-    public struct Outcome: Equatable {
+    public struct Outcome: Equatable, Sendable {
         /// One result per rule, in rule order.
         public var entries: [EntryResult] = []
+        /// How many stdout lines there were.
+        public var stdoutLines = 0
+
+        public init(entries: [EntryResult] = [], stdoutLines: Int = 0) {
+            self.entries = entries
+            self.stdoutLines = stdoutLines
+        }
 
         /// The first expectation that was not met, or nil.
         public var failure: Failure? { entries.lazy.compactMap(\.failure).first }
-        /// `{ms}` figures captured, by rule index.
-        public var captured: [Int: [Double]] {
-            var result: [Int: [Double]] = [:]
-            for entry in entries where !entry.captured.isEmpty { result[entry.index] = entry.captured }
-            return result
-        }
         /// How many entries were met.
         public var checked: Int { entries.filter(\.passed).count }
     }
 
-    public struct Failure: Equatable, CustomStringConvertible {
+    public struct Failure: Equatable, Sendable, CustomStringConvertible {
         /// The rule, as written.
         public var rule: MessageRule
         /// The line that was expected, placeholders filled in.
@@ -78,7 +77,7 @@ public struct MessageMatcher {
     /// Checks `stdout` (and `stderr` for `absent`).
     public func check(stdout: [String], stderr: [String] = []) -> Outcome {
         let lines = stdout.map(normalizer.normalize)
-        var outcome = Outcome()
+        var outcome = Outcome(stdoutLines: lines.count)
         var cursor = 0
         var index = 0
         while index < rules.count {
@@ -98,10 +97,50 @@ public struct MessageMatcher {
     }
 
     /// The number a program prints for transfer `n` (1-based), given its counter base.
-    private func printed(_ n: Int) -> Int { n - 1 + normalizer.options.counterBase }
+    func printed(_ n: Int) -> Int { n - 1 + normalizer.options.counterBase }
 
-    private func template(_ rule: MessageRule) -> MessageTemplate? {
+    func template(_ rule: MessageRule) -> MessageTemplate? {
         try? MessageTemplate(rule.text, values: values, normalizer: normalizer)
+    }
+
+    /// A `contains` or `absent` entry's text, placeholders filled in, normalized.
+    func text(_ rule: MessageRule) -> String {
+        normalizer.normalize(Placeholders.expand(rule.text, with: values))
+    }
+
+    /// A `regex` entry's expression; nil when it does not compile.
+    static func expression(_ rule: MessageRule, _ normalizer: LineNormalizer) -> NSRegularExpression? {
+        try? NSRegularExpression(pattern: rule.text, options: normalizer.options.ignoreCase ? [.caseInsensitive] : [])
+    }
+
+    static func matches(_ expression: NSRegularExpression, _ line: String) -> Bool {
+        expression.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+    }
+
+    /// Why an entry failed, worded once for both matchers.
+    enum Reason {
+        /// The most line numbers a `once` failure lists.
+        static let listedLines = 20
+        static let invalidTemplate = "invalid template"
+        static let invalidExpression = "invalid regular expression"
+        static let forbidden = "forbidden text present"
+
+        static func transfer(_ n: Int, numbered number: Int, anywhere: Bool) -> String {
+            let numbered = number == n ? "" : " (numbered \(number))"
+            return anywhere ? "line for transfer \(n)\(numbered) out of order" : "missing line for transfer \(n)\(numbered)"
+        }
+
+        static func single(anywhere: Bool) -> String { anywhere ? "line out of order" : "missing line" }
+        static func regex(anywhere: Bool) -> String { anywhere ? "line out of order" : "no line matches" }
+
+        static func once(found: Int, lines: some Collection<Int>) -> String {
+            guard found > 0 else { return "missing line" }
+            let more = found > lines.count ? ", …" : ""
+            return "expected exactly one line, found \(found) (lines \(lines.map { String($0 + 1) }.joined(separator: ", "))\(more))"
+        }
+
+        /// An `each` entry that numbers its lines can hint at a program counting from 0.
+        static func mayCountFromZero(_ rule: MessageRule) -> Bool { rule.text.contains("{n") }
     }
 
     private func checkEach(_ block: [Int], _ lines: [String], _ cursor: inout Int) -> [EntryResult] {
@@ -116,43 +155,37 @@ public struct MessageMatcher {
                 let rule = rules[ruleIndex]
                 guard let compiled = templates[position] else {
                     if results[position].failure == nil {
-                        results[position].failure = Failure(rule: rule, expected: rule.text, reason: "invalid template", position: cursor)
+                        results[position].failure = Failure(rule: rule, expected: rule.text, reason: Reason.invalidTemplate, position: cursor)
                     }
                     continue
                 }
                 if matchesSomeLine[position] == nil {
                     matchesSomeLine[position] = lines.contains { compiled.match($0) != nil }
                 }
-                var found: (Int, MessageTemplate.Match)?
+                var found: Int?
                 if matchesSomeLine[position] == true {
-                    for lineIndex in cursor..<lines.count {
-                        if let match = compiled.match(lines[lineIndex], transfer: number) {
-                            found = (lineIndex, match)
-                            break
-                        }
-                    }
+                    found = (cursor..<lines.count).first { compiled.match(lines[$0], transfer: number) != nil }
                 }
-                guard let (lineIndex, match) = found else {
+                guard let lineIndex = found else {
                     if results[position].failure == nil {
                         let anywhere = matchesSomeLine[position] == true && lines.contains { compiled.match($0, transfer: number) != nil }
-                        let numbered = number == n ? "" : " (numbered \(number))"
                         results[position].failure = Failure(
                             rule: rule, expected: compiled.display(for: number),
-                            reason: anywhere ? "line for transfer \(n)\(numbered) out of order" : "missing line for transfer \(n)\(numbered)",
-                            position: cursor)
+                            reason: Reason.transfer(n, numbered: number, anywhere: anywhere), position: cursor)
                     } else {
                         results[position].failure?.misses += 1
                     }
                     continue
                 }
                 results[position].met += 1
-                if let ms = match.ms { results[position].captured.append(ms) }
                 cursor = lineIndex + 1
             }
         }
         for (position, ruleIndex) in block.enumerated() where normalizer.options.counterBase == 1 && results[position].met == repetitions - 1 {
-            guard results[position].failure?.reason == "missing line for transfer \(repetitions)", let compiled = templates[position] else { continue }
-            results[position].seemsToCountFromZero = rules[ruleIndex].text.contains("{n") && lines.contains { compiled.match($0, transfer: 0) != nil }
+            guard results[position].failure?.reason == Reason.transfer(repetitions, numbered: printed(repetitions), anywhere: false),
+                Reason.mayCountFromZero(rules[ruleIndex]), let compiled = templates[position]
+            else { continue }
+            results[position].seemsToCountFromZero = lines.contains { compiled.match($0, transfer: 0) != nil }
         }
         return results
     }
@@ -169,35 +202,30 @@ public struct MessageMatcher {
         case .each:
             preconditionFailure("each is checked in blocks")
         case .contains:
-            let text = normalizer.normalize(Placeholders.expand(rule.text, with: values))
+            let text = text(rule)
             guard let found = lines[cursor...].firstIndex(where: { $0.contains(text) }) else {
-                return fail(lines.contains { $0.contains(text) } ? "line out of order" : "missing line", text)
+                return fail(Reason.single(anywhere: lines.contains { $0.contains(text) }), text)
             }
             cursor = found + 1
         case .regex:
-            guard let expression = try? NSRegularExpression(
-                pattern: rule.text, options: normalizer.options.ignoreCase ? [.caseInsensitive] : [])
-            else { return fail("invalid regular expression", rule.text) }
-            let matches = { (line: String) in expression.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil }
+            guard let expression = Self.expression(rule, normalizer) else { return fail(Reason.invalidExpression, rule.text) }
+            let matches = { (line: String) in Self.matches(expression, line) }
             guard let found = lines[cursor...].firstIndex(where: matches) else {
-                return fail(lines.contains(where: matches) ? "line out of order" : "no line matches", rule.text)
+                return fail(Reason.regex(anywhere: lines.contains(where: matches)), rule.text)
             }
             cursor = found + 1
         case .once:
-            guard let compiled = template(rule) else { return fail("invalid template", rule.text) }
-            let hits = lines.indices.compactMap { index in compiled.match(lines[index]).map { (index, $0) } }
-            guard hits.count == 1, let (found, match) = hits.first else {
-                let reason = hits.isEmpty
-                    ? "missing line" : "expected exactly one line, found \(hits.count) (lines \(hits.map { String($0.0 + 1) }.joined(separator: ", ")))"
-                return fail(reason, compiled.display)
+            guard let compiled = template(rule) else { return fail(Reason.invalidTemplate, rule.text) }
+            let hits = lines.indices.filter { compiled.match(lines[$0]) != nil }
+            guard hits.count == 1, let found = hits.first else {
+                return fail(Reason.once(found: hits.count, lines: hits.prefix(Reason.listedLines)), compiled.display)
             }
-            guard found >= cursor else { return fail("line out of order", compiled.display) }
-            if let ms = match.ms { result.captured.append(ms) }
+            guard found >= cursor else { return fail(Reason.single(anywhere: true), compiled.display) }
             cursor = found + 1
         case .absent:
-            let text = normalizer.normalize(Placeholders.expand(rule.text, with: values))
+            let text = text(rule)
             if let found = (lines + stderr.map(normalizer.normalize)).firstIndex(where: { $0.contains(text) }) {
-                result.failure = Failure(rule: rule, expected: text, reason: "forbidden text present", position: min(found, lines.count))
+                result.failure = Failure(rule: rule, expected: text, reason: Reason.forbidden, position: min(found, lines.count))
                 return result
             }
         }

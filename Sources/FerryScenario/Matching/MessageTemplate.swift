@@ -13,6 +13,12 @@ public struct MessageTemplate: @unchecked Sendable {
     public let display: String
     /// `{nth}` takes any ordinal suffix, or none.
     private let anyOrdinal: Bool
+    /// Text every matching line contains byte for byte (the longest literal run, blanks at its
+    /// edges trimmed), to skip the regular expression for lines without it; nil when that cannot
+    /// be relied on. See `mayMatch`.
+    private let requiredText: [UInt8]?
+    /// Case is ignored: the required text is relied on only for ASCII lines.
+    private let ignoreCase: Bool
 
     public init(_ template: String, values: [String: String], normalizer: LineNormalizer) throws {
         let pieces = try Placeholders.split(template, allowed: Placeholders.scenario + Placeholders.template)
@@ -22,6 +28,7 @@ public struct MessageTemplate: @unchecked Sendable {
         // `file {any} in`: blanks fold to one, so when `{any}` is empty the line reads `file in`.
         // Such an `{any}` takes its blank with it, and the next literal starts without one.
         var dropLeadingBlank = false
+        var literals: [String] = []
         for (index, piece) in pieces.enumerated() {
             switch piece {
             case .literal(let text):
@@ -29,6 +36,7 @@ public struct MessageTemplate: @unchecked Sendable {
                 if dropLeadingBlank && normalized.hasPrefix(" ") { normalized.removeFirst() }
                 dropLeadingBlank = false
                 pattern += NSRegularExpression.escapedPattern(for: normalized)
+                literals.append(normalized)
                 display += text
             case .placeholder(let name):
                 switch name {
@@ -49,8 +57,9 @@ public struct MessageTemplate: @unchecked Sendable {
                         pattern += ".*?"
                     }
                 default:
-                    let value = values[name] ?? ""
-                    pattern += NSRegularExpression.escapedPattern(for: normalizer.normalize(value))
+                    let value = normalizer.normalize(values[name] ?? "")
+                    pattern += NSRegularExpression.escapedPattern(for: value)
+                    literals.append(value)
                 }
                 display += ["n", "nth", "ms", "int", "any"].contains(name) ? "{\(name)}" : values[name] ?? ""
             }
@@ -66,6 +75,24 @@ public struct MessageTemplate: @unchecked Sendable {
         self.groups = groups
         self.display = display
         anyOrdinal = normalizer.options.anyOrdinal
+        ignoreCase = normalizer.options.ignoreCase
+        let longest = literals.map { $0.trimmingCharacters(in: .whitespaces) }.max { $0.utf8.count < $1.utf8.count } ?? ""
+        // Ignoring case, a non-ASCII letter of the template may match an ASCII one of the line
+        // (the long s matches s): then no text is required.
+        requiredText = longest.isEmpty || (ignoreCase && !longest.utf8.allSatisfy { $0 < 0x80 }) ? nil : Array(longest.utf8)
+    }
+
+    /// False when `line` cannot match: it lacks the required text. The regular expression matches
+    /// code unit for code unit (no canonical equivalence), so without `ignore_case` a match
+    /// contains the literal's bytes; ignoring case, both sides are lowercased by the normalizer,
+    /// and for an ASCII line and an ASCII literal a case-blind match is a byte match.
+    func mayMatch(_ line: String) -> Bool {
+        guard let requiredText else { return true }
+        var line = line
+        return line.withUTF8 { bytes in
+            if ignoreCase && bytes.contains(where: { $0 >= 0x80 }) { return true }
+            return Self.contains(bytes, requiredText)
+        }
     }
 
     private static func isWordCharacter(_ character: Character) -> Bool { character.isLetter || character.isNumber }
@@ -78,9 +105,31 @@ public struct MessageTemplate: @unchecked Sendable {
         public var ms: Double?
     }
 
+    /// Whether `needle` (not empty) occurs in `bytes`.
+    static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard needle.count <= bytes.count, let base = bytes.baseAddress else { return false }
+        let first = needle[0]
+        return needle.withUnsafeBufferPointer { needle in
+            var start = 0
+            let last = bytes.count - needle.count
+            while start <= last {
+                guard let found = memchr(base + start, Int32(first), last - start + 1) else { return false }
+                let offset = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if memcmp(base + offset, needle.baseAddress!, needle.count) == 0 { return true }
+                start = offset + 1
+            }
+            return false
+        }
+    }
+
     /// Matches a normalized line. With `transfer`, `{n}`/`{nth}` must be that number (and the
     /// ordinal suffix right for it).
     public func match(_ line: String, transfer: Int? = nil) -> Match? {
+        mayMatch(line) ? expressionMatch(line, transfer: transfer) : nil
+    }
+
+    /// `match` by the regular expression alone (the fuzz target checks `mayMatch` against it).
+    func expressionMatch(_ line: String, transfer: Int? = nil) -> Match? {
         let range = NSRange(line.startIndex..., in: line)
         guard let result = expression.firstMatch(in: line, range: range) else { return nil }
         var found = Match()

@@ -14,7 +14,7 @@ enum ComparisonSection {
         let series = results.enumerated().map { index, result in
             DistributionChart.Series(name: HTMLReport.displayName(result), times: times(of: result), color: Palette.forCase(index))
         }
-        if series.contains(where: { !$0.times.isEmpty }) {
+        if series.contains(where: { $0.times.count > 0 }) {
             html += "<figure><figcaption>Time per transfer, all cases: the share of transfers done within a time</figcaption>"
             html += DistributionChart(series: series).render()
             html += "<ul class=\"legend\">"
@@ -27,8 +27,8 @@ enum ComparisonSection {
     }
 
     /// The times a case's comparison uses: the client's, or the server's when the client printed none.
-    static func times(of result: CaseResult) -> [Double] {
-        result.clientTimes.isEmpty ? result.serverTimes : result.clientTimes
+    static func times(of result: CaseResult) -> TimeStatistics {
+        result.clientTimes.count == 0 ? result.serverTimes : result.clientTimes
     }
 
     /// The link in words, as the column heading.
@@ -62,8 +62,8 @@ enum ComparisonSection {
         html += "<span class=\"incorrect-count\">\(result.incorrect)/\(result.repetitions) incorrect "
             + "(\(Formatting.fixed(rate * 100, decimals: 2))%)</span>"
         let times = times(of: result)
-        if !times.isEmpty {
-            html += "<br>median \(Formatting.milliseconds(TimingSummary(milliseconds: times).medianMs)) ms"
+        if times.count > 0 {
+            html += "<br>median \(Formatting.milliseconds(TimingSummary(times).medianMs)) ms"
         }
         if let throughput = result.throughput { html += " · \(Formatting.rate(throughput)) MB/s" }
         return html

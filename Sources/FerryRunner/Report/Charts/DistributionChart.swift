@@ -7,8 +7,8 @@ import Foundation
 struct DistributionChart {
     struct Series {
         var name: String
-        /// Milliseconds per transfer, any order.
-        var times: [Double]
+        /// The per-transfer times.
+        var times: TimeStatistics
         var color: String
     }
 
@@ -24,7 +24,7 @@ struct DistributionChart {
     func render() -> String {
         let plotWidth = Self.width - Self.left - Self.right
         let plotHeight = Self.height - Self.top - Self.bottom
-        let scale = LogScale(spanning: series.flatMap(\.times))
+        let scale = LogScale(spanning: series.filter { $0.times.count > 0 }.flatMap { [$0.times.minMs, $0.times.maxMs] })
         func x(_ value: Double) -> Double { Self.left + plotWidth * scale.fraction(value) }
         func y(_ share: Double) -> Double { Self.top + plotHeight * (1 - share) }
         var svg = SVG(width: Self.width, height: Self.height)
@@ -33,7 +33,7 @@ struct DistributionChart {
             svg.line(x1: Self.left, y1: y(share), x2: Self.width - Self.right, y2: y(share), stroke: Palette.grid)
             svg.text("\(Int(share * 100))%", x: Self.left - 6, y: y(share) + 4, anchor: .end, fill: Palette.axis)
         }
-        for entry in series where !entry.times.isEmpty {
+        for entry in series where entry.times.count > 0 {
             let points = Self.curve(entry.times).map { (x($0.time), y($0.share)) }
             svg.polyline(points, stroke: entry.color, title: entry.name)
         }
@@ -43,14 +43,14 @@ struct DistributionChart {
 
     /// Steps of the empirical distribution: (time, share of transfers at most that time), at most
     /// `pointLimit` + 1 of them, from (fastest, 0) to (slowest, 1).
-    static func curve(_ times: [Double]) -> [(time: Double, share: Double)] {
-        let sorted = times.sorted()
-        guard let first = sorted.first else { return [] }
-        let steps = min(sorted.count, pointLimit)
-        var points = [(first, 0.0)]
+    static func curve(_ times: TimeStatistics) -> [(time: Double, share: Double)] {
+        let ranked = times.ranked()
+        guard ranked.count > 0 else { return [] }
+        let steps = min(ranked.count, pointLimit)
+        var points = [(ranked.value(atRank: 1), 0.0)]
         for step in 1...steps {
-            let count = (sorted.count * step + steps - 1) / steps
-            points.append((sorted[count - 1], Double(count) / Double(sorted.count)))
+            let count = (ranked.count * step + steps - 1) / steps
+            points.append((ranked.value(atRank: count), Double(count) / Double(ranked.count)))
         }
         return points
     }

@@ -8,8 +8,9 @@ import Foundation
 /// axis: a tick at the top of the bar is a transfer that was nearly all handshake). A bar never
 /// shrinks below 2 px, so a transfer timed at 0 ms (whole-millisecond clocks) still shows.
 struct TransferChart {
-    /// Milliseconds per transfer; index 0 is transfer 1.
-    var times: [Double]
+    /// The times per transfer: every value in order (index 0 is transfer 1) up to
+    /// `TimeStatistics.exactLimit` transfers, a histogram beyond.
+    var times: TimeStatistics
     /// tcp client: the handshake's milliseconds per transfer (same order); empty otherwise.
     var connect: [Double] = []
     /// Transfers (1-based) whose copy differs or is missing.
@@ -48,12 +49,13 @@ struct TransferChart {
     }
 
     private func bars() -> String {
-        let scale = LogScale(spanning: times + connect)
+        let values = times.values
+        let scale = LogScale(spanning: values + connect)
         var svg = SVG(width: Self.width, height: Self.height)
         Self.timeAxisOnY(scale, into: &svg)
-        let slot = Self.plotWidth / Double(max(times.count, 1))
+        let slot = Self.plotWidth / Double(max(values.count, 1))
         let bottomY = Self.top + Self.plotHeight
-        for (index, value) in times.enumerated() {
+        for (index, value) in values.enumerated() {
             let n = index + 1
             let x = Self.left + Double(index) * slot
             let width = Self.barWidth(slot)
@@ -109,14 +111,20 @@ struct TransferChart {
     static let binsPerDecade = 10
 
     private func histogram() -> String {
-        let scale = LogScale(spanning: times)
+        let scale = LogScale(spanning: [times.minMs, times.maxMs])
         let binCount = (scale.high - scale.low) * Self.binsPerDecade
         var all = [Int](repeating: 0, count: binCount)
         var wrong = [Int](repeating: 0, count: binCount)
-        for (index, value) in times.enumerated() {
-            let bin = min(Int(scale.fraction(value) * Double(binCount)), binCount - 1)
-            all[bin] += 1
-            if incorrect.contains(index + 1) { wrong[bin] += 1 }
+        func bin(_ value: Double) -> Int { min(Int(scale.fraction(value) * Double(binCount)), binCount - 1) }
+        if times.isExact {
+            for (index, value) in times.values.enumerated() {
+                all[bin(value)] += 1
+                if incorrect.contains(index + 1) { wrong[bin(value)] += 1 }
+            }
+        } else {
+            // Past `TimeStatistics.exactLimit` transfers, from its buckets (1/64 of a doubling each):
+            // which transfer took which time is not kept, so incorrect copies are not marked.
+            for (value, count) in times.ranked().weighted { all[bin(value)] += count }
         }
         let tallest = Double(all.max() ?? 1)
         var svg = SVG(width: Self.width, height: Self.height)

@@ -1,0 +1,153 @@
+import FerryCore
+import Foundation
+import Glibc
+
+/// A side's log (`server.log`, `client.log`), written as the lines arrive: the command on the
+/// first line, then `[seconds] out | text` or `[seconds] err | text` per line. Written in blocks
+/// of `blockSize`; at most `cap` bytes, what comes after is counted, not written.
+///
+/// The log is also where the judge reads stdout lines again (`stdoutLines(from:)`): every
+/// `indexStride`-th stdout line's offset is remembered, so reading from line n skips at most
+/// that many lines.
+public final class OutputLog: @unchecked Sendable {
+    /// The log's path.
+    public let path: String
+    private let cap: Int
+    private var file: OpenFile?
+    private var pending: [UInt8] = []
+    private var written = 0
+    /// Bytes not written because the cap was reached.
+    public private(set) var dropped = 0
+    private var stdoutCount = 0
+    /// The offset of stdout lines 0, stride, 2 × stride, ...
+    private var offsets: [Int] = []
+    private var failure: String?
+
+    /// The most bytes a log holds: 512 MiB, far above the 100 MB of a million transfers' lines.
+    public static let defaultCap = 512 << 20
+    static let blockSize = 64 << 10
+    static let indexStride = 1024
+
+    /// Starts the log at `path` with `# command` as its first line.
+    /// - Throws: when the file cannot be made.
+    public init(path: String, command: [String], cap: Int = defaultCap) throws {
+        self.path = path
+        self.cap = cap
+        do {
+            file = try OpenFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
+        } catch {
+            throw FerryError("\(path): cannot write the log: \(error)")
+        }
+        pending.append(contentsOf: "# \(command.joined(separator: " "))\n".utf8)
+    }
+
+    deinit {
+        assert(file == nil, "OutputLog \(path) leaked: close() was never called")
+    }
+
+    /// Writes a log that holds only the command: the side never ran.
+    public static func writeEmpty(path: String, command: [String]) {
+        guard let log = try? OutputLog(path: path, command: command) else { return }
+        log.close()
+    }
+
+    /// Adds one line. Not thread-safe: its `CapturedOutput` calls it under its lock.
+    func append(_ line: CapturedLine) {
+        var text = "[\(Formatting.fixed(line.time, decimals: 3))] \(line.stream == .stdout ? "out" : "err") | "
+        let size = text.utf8.count + line.text.utf8.count + 1
+        guard written + pending.count + size <= cap else {
+            dropped += size
+            return
+        }
+        if line.stream == .stdout {
+            if stdoutCount % Self.indexStride == 0 { offsets.append(written + pending.count) }
+            stdoutCount += 1
+        }
+        text.withUTF8 { pending.append(contentsOf: $0) }
+        var body = line.text
+        body.withUTF8 { pending.append(contentsOf: $0) }
+        pending.append(10)
+        if pending.count >= Self.blockSize { flush() }
+    }
+
+    private func flush() {
+        guard let file, !pending.isEmpty, failure == nil else { return }
+        do {
+            try pending.withUnsafeBytes { try file.write($0) }
+            written += pending.count
+        } catch {
+            failure = "\(error)"
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is held and closes the file.
+    func close() {
+        flush()
+        file?.close()
+        file = nil
+    }
+
+    /// The stdout lines from index `first` on, read back from the file; nil when the log is not
+    /// whole (its cap was reached, or writing it failed) or cannot be read. Call after `close()`.
+    func stdoutLines(from first: Int) -> AnySequence<String>? {
+        guard dropped == 0, failure == nil, file == nil else { return nil }
+        let block = first / Self.indexStride
+        guard first <= stdoutCount else { return AnySequence([]) }
+        guard block < offsets.count || first == stdoutCount else { return nil }
+        if first == stdoutCount { return AnySequence([]) }
+        let start = offsets[block]
+        let skip = first - block * Self.indexStride
+        let path = self.path
+        return AnySequence { LogLineReader(path: path, offset: start, skip: skip) }
+    }
+}
+
+/// Reads a log's stdout texts line by line from an offset, skipping the first `skip`; the file
+/// is closed at the end or when the reader is dropped.
+final class LogLineReader: IteratorProtocol {
+    private var file: UnsafeMutablePointer<FILE>?
+    private var skip: Int
+    private var buffer: UnsafeMutablePointer<CChar>?
+    private var capacity = 0
+
+    /// The stdout mark after the time stamp: `] out | `.
+    static let stdoutMark = Array("] out | ".utf8)
+
+    init(path: String, offset: Int, skip: Int) {
+        file = fopen(path, "re")
+        if let file, fseek(file, offset, SEEK_SET) != 0 { fclose(file); self.file = nil }
+        self.skip = skip
+    }
+
+    deinit { finish() }
+
+    private func finish() {
+        if let file { fclose(file) }
+        file = nil
+        free(buffer)
+        buffer = nil
+    }
+
+    func next() -> String? {
+        guard let file else { return nil }
+        while true {
+            let length = getline(&buffer, &capacity, file)
+            guard length > 0, let buffer else {
+                finish()
+                return nil
+            }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: length)
+            // `[12.345] out | text`: the mark ends the first `]`.
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close + Self.stdoutMark.count <= bytes.count,
+                Array(bytes[close..<(close + Self.stdoutMark.count)]) == Self.stdoutMark
+            else { continue }
+            if skip > 0 {
+                skip -= 1
+                continue
+            }
+            let end = bytes.last == 10 ? bytes.count - 1 : bytes.count
+            return String(decoding: bytes[(close + Self.stdoutMark.count)..<end], as: UTF8.self)
+        }
+    }
+}
