@@ -41,11 +41,13 @@ public struct ScaleBench {
         ]
         for count in counts {
             var row = Row(count: count)
+            drain(log)
             let alone = try bench.measureAlone(file: file, count: count)
             row.p90Alone = TimingSummary(alone.clientTimes).p90Ms
             row.serverPeakKiB = alone.serverPeakKiB
             row.clientPeakKiB = alone.clientPeakKiB
             log("  \(count) transfers alone: p90 \(Formatting.milliseconds(row.p90Alone)) ms")
+            drain(log)
             try judged(file: file, into: &row)
             log("  \(count) transfers judged: \(Formatting.fixed(row.caseSeconds, decimals: 1)) s, p90 \(Formatting.milliseconds(row.p90Judged)) ms")
             let mib = { (kib: Int?) in kib.map { Formatting.fixed(Double($0) / 1024, decimals: 1) + " MiB" } ?? "-" }
@@ -55,6 +57,16 @@ public struct ScaleBench {
                     + "| \(mib(row.serverPeakKiB)) / \(mib(row.clientPeakKiB)) | \(row.passed ? "passed" : "FAILED") |")
         }
         return lines
+    }
+
+    /// How long a run waits for the sockets of the run before it: a closed connection stays in
+    /// TIME_WAIT for 60 s, and while tens of thousands do, each `connect` searches longer for a
+    /// free port. Without the wait, a run measures the one before it.
+    static let drainSeconds = 65.0
+
+    private func drain(_ log: (String) -> Void) {
+        log("  waiting \(Int(Self.drainSeconds)) s for the last run's TIME_WAIT sockets to expire")
+        Thread.sleep(forTimeInterval: Self.drainSeconds)
     }
 
     /// The runner on the scenario with `count` transfers of `file`; its JSON report read back.

@@ -136,4 +136,40 @@ import Testing
         #expect(result.identical == 1 && result.missing == 0)
         #expect(verifier.newFiles() == ["r\u{FFFD}ceive1.txt"])
     }
+
+    @Test func byNameANumberWithLeadingZerosOrOutOfRangeIsExtra() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(location: CopyLocation(folder: folder.file("store"), namePattern: "sample.{n}.txt"))
+        verifier.snapshot()
+        try write("sample.1.txt")
+        try write("sample.02.txt")  // not copy 2
+        try write("sample.0.txt")  // counter base 1: not a copy
+        try write("sample.3.txt")
+        try write("sample.3.txt.partial")
+        let result = try verifier.verify(standard: standard, expected: 3)
+        #expect(result.identical == 2 && result.missing == 1 && result.incorrectCopies == [2])
+        #expect(result.extraFiles == ["sample.0.txt", "sample.02.txt", "sample.3.txt.partial"])
+    }
+
+    @Test func byNameMoreExtraFilesThanListedAreCounted() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(location: CopyLocation(folder: folder.file("store"), namePattern: "sample.{n}.txt"))
+        verifier.snapshot()
+        try write("sample.1.txt")
+        for index in 0..<(CopyVerifier.listedExtraFiles + 5) { try write("other\(index)") }
+        let result = try verifier.verify(standard: standard, expected: 1)
+        #expect(result.identical == 1 && result.extraFiles.count == CopyVerifier.listedExtraFiles)
+        #expect(result.notes == ["5 more extra files not listed"])
+    }
+
+    @Test func aStoreIsRemovedWithEverythingInIt() throws {
+        defer { folder.remove() }
+        for n in 1...50 { try write("sample.\(n).txt") }
+        try write(".hidden")
+        try FileManager.default.createDirectory(atPath: folder.file("store/sub/deeper"), withIntermediateDirectories: true)
+        try folder.write("store/sub/deeper/file", bytes: [1])
+        OpenFolder.removeTree(folder.file("store"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("store")))
+        #expect(FileManager.default.fileExists(atPath: standard))
+    }
 }

@@ -22,13 +22,7 @@ public final class CopyStore {
     public init(directory: String, standardName: String, unnamedFiles: Bool = true) throws {
         self.directory = directory
         self.unnamedFiles = unnamedFiles
-        if let dot = standardName.lastIndex(of: "."), dot != standardName.startIndex {
-            stem = String(standardName[..<dot])
-            fileExtension = String(standardName[dot...])
-        } else {
-            stem = standardName
-            fileExtension = ""
-        }
+        (stem, fileExtension) = Self.nameParts(standardName)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -42,6 +36,20 @@ public final class CopyStore {
 
     /// The name of complete copy `n`: `sample.7.txt`.
     public func copyName(_ n: Int) -> String { "\(stem).\(n)\(fileExtension)" }
+
+    /// The standard's name split before its last dot (not a leading one): `sample`, `.txt`.
+    private static func nameParts(_ standardName: String) -> (stem: String, fileExtension: String) {
+        guard let dot = standardName.lastIndex(of: "."), dot != standardName.startIndex else { return (standardName, "") }
+        return (String(standardName[..<dot]), String(standardName[dot...]))
+    }
+
+    /// The copies' names as a pattern with `{n}` (`sample.{n}.txt`), as the runner verifies them;
+    /// nil when the standard's name holds a brace, which a pattern cannot say.
+    public static func namePattern(standardName: String) -> String? {
+        guard !standardName.contains("{") && !standardName.contains("}") else { return nil }
+        let (stem, fileExtension) = nameParts(standardName)
+        return "\(stem).{n}\(fileExtension)"
+    }
     /// The name a broken transfer's bytes are kept under: `sample.7.txt.partial`.
     public func partialName(_ n: Int) -> String { copyName(n) + ".partial" }
     private func incomingName(_ n: Int) -> String { "." + copyName(n) + ".incoming" }

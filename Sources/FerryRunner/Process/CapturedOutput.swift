@@ -62,8 +62,8 @@ public final class CapturedOutput: @unchecked Sendable {
         defer { condition.unlock() }
         guard !sealed else { return }
         observer?.take(batch)
+        log?.append(batch)
         for line in batch {
-            log?.append(line)
             switch retention {
             case .all(let cap):
                 if keptBytes + line.text.utf8.count <= cap {

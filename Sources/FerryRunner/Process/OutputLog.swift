@@ -51,23 +51,33 @@ public final class OutputLog: @unchecked Sendable {
         log.close()
     }
 
-    /// Adds one line. Not thread-safe: its `CapturedOutput` calls it under its lock.
-    func append(_ line: CapturedLine) {
-        var text = "[\(Formatting.fixed(line.time, decimals: 3))] \(line.stream == .stdout ? "out" : "err") | "
-        let size = text.utf8.count + line.text.utf8.count + 1
-        guard written + pending.count + size <= cap else {
-            dropped += size
-            return
+    /// Adds lines that arrived together (one time stamp, formatted once). Not thread-safe: its
+    /// `CapturedOutput` calls it under its lock.
+    func append(_ lines: [CapturedLine]) {
+        var marks: (time: Double, stdout: [UInt8], stderr: [UInt8])?
+        for line in lines {
+            if marks?.time != line.time {
+                let stamp = "[\(Formatting.fixed(line.time, decimals: 3))] "
+                marks = (line.time, Array((stamp + "out | ").utf8), Array((stamp + "err | ").utf8))
+            }
+            guard let marks else { continue }
+            let mark = line.stream == .stdout ? marks.stdout : marks.stderr
+            let size = mark.count + line.text.utf8.count + 1
+            // Once a line did not fit, nothing more is written: the log never has a hole.
+            guard dropped == 0, written + pending.count + size <= cap else {
+                dropped += size
+                continue
+            }
+            if line.stream == .stdout {
+                if stdoutCount % Self.indexStride == 0 { offsets.append(written + pending.count) }
+                stdoutCount += 1
+            }
+            pending.append(contentsOf: mark)
+            var body = line.text
+            body.withUTF8 { pending.append(contentsOf: $0) }
+            pending.append(10)
+            if pending.count >= Self.blockSize { flush() }
         }
-        if line.stream == .stdout {
-            if stdoutCount % Self.indexStride == 0 { offsets.append(written + pending.count) }
-            stdoutCount += 1
-        }
-        text.withUTF8 { pending.append(contentsOf: $0) }
-        var body = line.text
-        body.withUTF8 { pending.append(contentsOf: $0) }
-        pending.append(10)
-        if pending.count >= Self.blockSize { flush() }
     }
 
     private func flush() {

@@ -206,7 +206,7 @@ public struct CaseRunner: Sendable {
         result.line = scenario.line
         result.startedAt = started
         if result.passed && !options.keep && scenario.server == nil {
-            try? FileManager.default.removeItem(atPath: storeFolder)
+            OpenFolder.removeTree(storeFolder)
         }
         result.duration = Date().timeIntervalSince(started)
         return result
@@ -356,7 +356,10 @@ public struct CaseRunner: Sendable {
 
     /// Where the server stores its copies, and how the copies are named.
     private func store(values: [String: String], serverFolder: String) -> (StoreSpec, String) {
-        let spec = scenario.server == nil ? StoreSpec.folder("\(serverFolder)/received") : (scenario.server?.store ?? .folder("received"))
+        // Ferry's own server names copy n `sample.n.txt`: verified by name, without listing the folder into memory.
+        let own = CopyStore.namePattern(standardName: URL(fileURLWithPath: scenario.transfer.standard).lastPathComponent)
+            .map { StoreSpec.pattern("\(serverFolder)/received/\($0)") } ?? .folder("\(serverFolder)/received")
+        let spec = scenario.server == nil ? own : (scenario.server?.store ?? .folder("received"))
         return (spec, Self.resolve(Placeholders.expand(spec.folder, with: values), in: serverFolder))
     }
 

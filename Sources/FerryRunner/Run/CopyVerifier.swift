@@ -7,7 +7,7 @@ public struct Verification: Codable, Equatable, Sendable {
     public var identical: Int
     public var differing: Int
     public var missing: Int
-    /// The differing copies' names.
+    /// The differing copies' names, the first `listedDifferingFiles` of them.
     public var differingFiles: [String]
     /// New files beyond the expected copies: reported, never counted as copies.
     public var extraFiles: [String]
@@ -69,6 +69,9 @@ public struct Verification: Codable, Equatable, Sendable {
         return result
     }
 
+    /// The most differing copies' names kept: the reports quote the first five.
+    static let listedDifferingFiles = 100
+
     /// Copies that are not identical, counting missing ones.
     public var incorrect: Int { differing + missing }
 
@@ -82,7 +85,7 @@ public struct Verification: Codable, Equatable, Sendable {
         incorrectCopies.append(n)
         guard let name else { return }
         differing += 1
-        differingFiles.append(name)
+        if differingFiles.count < Self.listedDifferingFiles { differingFiles.append(name) }
         if let note { notes.append(note) }
     }
 
@@ -120,6 +123,27 @@ public struct CopyLocation: Sendable {
     /// The name of copy `n` (1-based) under a pattern.
     func name(ofCopy n: Int) -> String? {
         namePattern?.replacingOccurrences(of: "{n}", with: String(n - 1 + counterBase))
+    }
+
+    /// A pattern's bytes before and after its `{n}`, when it holds exactly one.
+    var patternParts: (prefix: [UInt8], suffix: [UInt8])? {
+        guard let parts = namePattern?.components(separatedBy: "{n}"), parts.count == 2 else { return nil }
+        return (Array(parts[0].utf8), Array(parts[1].utf8))
+    }
+
+    /// Which of copies 1...expected `raw` names under a pattern with one `{n}`; nil for any
+    /// other name (a number with leading zeros or out of range too).
+    func copy(named raw: [UInt8], parts: (prefix: [UInt8], suffix: [UInt8]), expected: Int) -> Int? {
+        guard raw.count > parts.prefix.count + parts.suffix.count, raw.starts(with: parts.prefix),
+            raw.suffix(parts.suffix.count).elementsEqual(parts.suffix)
+        else { return nil }
+        let digits = raw[parts.prefix.count..<(raw.count - parts.suffix.count)]
+        guard digits.count <= 18, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            digits.first != UInt8(ascii: "0") || digits.count == 1,
+            let value = Int(String(decoding: digits, as: UTF8.self))
+        else { return nil }
+        let n = value - counterBase + 1
+        return (1...max(expected, 1)).contains(n) ? n : nil
     }
 
     /// Copies 1...expected (nil where missing) and the extra new files, from the new files in
@@ -192,6 +216,9 @@ public struct CopyVerifier {
             return none
         }
         defer { folder.close() }
+        if let parts = location.patternParts {
+            return verifyByName(in: folder, parts: parts, against: reference, expected: expected)
+        }
         let (copies, extra) = location.partition(fresh(in: folder), expected: expected, name: \.rawName)
         var result = Verification(identical: 0, differing: 0, missing: 0, extraFiles: extra.map(\.name))
         result.standardBytes = reference.size
@@ -215,6 +242,52 @@ public struct CopyVerifier {
             if descriptor >= 0 { close(descriptor) }
         }
         result.finish(listed: copies.count, expected: expected)
+        return result
+    }
+
+    /// The most extra files listed by name when copies are verified by name; the rest are counted.
+    static let listedExtraFiles = 1000
+
+    /// Under a pattern with one `{n}`: copy n is looked up by its name, and one pass over the
+    /// folder finds the extra files, so memory does not grow with the copies (a hard link is
+    /// remembered only for files with more than one name).
+    private func verifyByName(
+        in folder: OpenFolder, parts: (prefix: [UInt8], suffix: [UInt8]), against reference: StandardFile, expected: Int
+    ) -> Verification {
+        var result = Verification(identical: 0, differing: 0, missing: 0)
+        result.standardBytes = reference.size
+        let isFresh = { (entry: FolderEntry) in
+            (before[entry.rawName].map { entry.modified > $0 } ?? true) && !location.fixtures.contains("\(location.folder)/\(entry.name)")
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var linked: [FileIdentity: String] = [:]
+        for n in stride(from: 1, through: expected, by: 1) {
+            guard let name = location.name(ofCopy: n), let entry = folder.regularFile(named: name), isFresh(entry) else {
+                result.count(copy: n, identical: false, name: nil)
+                continue
+            }
+            if entry.links > 1 {
+                if let first = linked[entry.identity] {
+                    result.count(copy: n, identical: false, name: entry.name, note: "\(entry.name) is the same file as \(first)")
+                    continue
+                }
+                linked[entry.identity] = entry.name
+            }
+            let descriptor = folder.openForReading(entry)
+            result.count(copy: n, identical: descriptor >= 0 && Self.isIdentical(descriptor, to: reference, buffer: buffer), name: entry.name)
+            if descriptor >= 0 { close(descriptor) }
+        }
+        var extra: [String] = []
+        var extraCount = 0
+        folder.forEachRegularFile { entry in
+            guard isFresh(entry), location.copy(named: entry.rawName, parts: parts, expected: expected) == nil else { return }
+            extraCount += 1
+            if extra.count < Self.listedExtraFiles { extra.append(entry.name) }
+        }
+        result.extraFiles = extra.sorted(by: NaturalOrder.precedes)
+        if extraCount > extra.count { result.notes.append("\(extraCount - extra.count) more extra files not listed") }
+        result.finish(listed: expected, expected: expected)
         return result
     }
 

@@ -4,6 +4,14 @@ import Glibc
 /// A regular file in a folder, read with `readdir` and `fstatat`: its name as the bytes on disk,
 /// whatever they are (a name that is not UTF-8 is a file too), and what identifies its content.
 struct FolderEntry: Sendable {
+    init(_ rawName: [UInt8], _ info: stat) {
+        self.rawName = rawName
+        name = String(decoding: rawName, as: UTF8.self)
+        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        links = UInt64(info.st_nlink)
+    }
+
     /// The name's bytes.
     let rawName: [UInt8]
     /// The name for people: UTF-8, with U+FFFD where the bytes are not.
@@ -11,6 +19,8 @@ struct FolderEntry: Sendable {
     /// Last modification, nanoseconds since 1970.
     let modified: Int64
     let identity: FileIdentity
+    /// How many names the file has.
+    let links: UInt64
 }
 
 /// A file's device and inode: the same for every name of one file.
@@ -40,21 +50,53 @@ final class OpenFolder {
 
     /// Every regular file (symbolic links and hidden names left out).
     func regularFiles() -> [FolderEntry] {
-        guard let stream else { return [] }
-        rewinddir(stream)
         var entries: [FolderEntry] = []
+        forEachRegularFile { entries.append($0) }
+        return entries
+    }
+
+    /// Calls `body` with every regular file (symbolic links and hidden names left out), one at a
+    /// time, keeping none.
+    func forEachRegularFile(_ body: (FolderEntry) -> Void) {
+        guard let stream else { return }
+        rewinddir(stream)
         while let entry = readdir(stream) {
             let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
             guard let first = raw.first, first != UInt8(ascii: ".") else { continue }
             var info = stat()
             let found = Self.withCName(raw) { fstatat(dirfd(stream), $0, &info, AT_SYMLINK_NOFOLLOW) }
             guard found == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            entries.append(FolderEntry(
-                rawName: raw, name: String(decoding: raw, as: UTF8.self),
-                modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                identity: FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))))
+            body(FolderEntry(raw, info))
         }
-        return entries
+    }
+
+    /// The regular file `name` in this folder; nil when there is none (or it is something else).
+    func regularFile(named name: String) -> FolderEntry? {
+        let raw = Array(name.utf8)
+        var info = stat()
+        guard Self.withCName(raw, { fstatat(descriptor, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0,
+            (info.st_mode & S_IFMT) == S_IFREG
+        else { return nil }
+        return FolderEntry(raw, info)
+    }
+
+    /// Removes the folder at `path` and everything in it: files unlinked by the folder's
+    /// descriptor in one `readdir` pass (a million copies go without a list of their names), any
+    /// subfolder through `FileManager`.
+    static func removeTree(_ path: String) {
+        guard let folder = OpenFolder(path), let stream = folder.stream else {
+            try? FileManager.default.removeItem(atPath: path)
+            return
+        }
+        while let entry = readdir(stream) {
+            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
+            guard raw != [UInt8(ascii: ".")] && raw != [UInt8(ascii: "."), UInt8(ascii: ".")] else { continue }
+            if withCName(raw, { unlinkat(dirfd(stream), $0, 0) }) != 0 {
+                try? FileManager.default.removeItem(atPath: "\(path)/\(String(decoding: raw, as: UTF8.self))")
+            }
+        }
+        folder.close()
+        rmdir(path)
     }
 
     /// Opens the entry for reading, relative to this folder; -1 unless it is (still) a regular

@@ -224,7 +224,7 @@ public struct IncrementalMatcher {
         results[rule].met += 1
         if rules[rule].kind == .once && !ended { provisional.append((rule, index)) }
         cursor = index + 1
-        kept = []
+        if kept == nil { kept = [] } else { kept!.removeAll(keepingCapacity: true) }
         advance()
         settle()
     }
