@@ -46,11 +46,12 @@ public struct ScaleBench {
             row.p90Alone = TimingSummary(alone.clientTimes).p90Ms
             row.serverPeakKiB = alone.serverPeakKiB
             row.clientPeakKiB = alone.clientPeakKiB
-            log("  \(count) transfers alone: p90 \(Formatting.milliseconds(row.p90Alone)) ms")
+            log("  \(count) transfers alone: p90 \(Formatting.milliseconds(row.p90Alone)) ms, server \(row.serverPeakKiB ?? 0) KiB, client \(row.clientPeakKiB ?? 0) KiB")
             drain(log)
             try judged(file: file, into: &row)
-            log("  \(count) transfers judged: \(Formatting.fixed(row.caseSeconds, decimals: 1)) s, p90 \(Formatting.milliseconds(row.p90Judged)) ms")
             let mib = { (kib: Int?) in kib.map { Formatting.fixed(Double($0) / 1024, decimals: 1) + " MiB" } ?? "-" }
+            log("  \(count) transfers judged: \(Formatting.fixed(row.caseSeconds, decimals: 1)) s, p90 \(Formatting.milliseconds(row.p90Judged)) ms, "
+                + "runner \(mib(row.runnerPeakKiB)), client's own total \(Formatting.fixed(row.clientTotalMs / 1000, decimals: 1)) s")
             lines.append(
                 "| \(count) | \(mib(row.runnerPeakKiB)) | \(Formatting.fixed(row.caseSeconds * 1000 / max(row.clientTotalMs, 0.001), decimals: 2)) "
                     + "| \(Formatting.fixed(row.p90Judged / max(row.p90Alone, 0.001), decimals: 2)) "

@@ -32,6 +32,17 @@ import Testing
         #expect(statistics.ranked().weighted.reduce(0) { $0 + $1.count } == count)
     }
 
+    @Test func figuresFarOutOfRangeNeitherTrapNorCount() {
+        // Epoch nanoseconds printed as a time, a sum past Int64, a figure of 400 digits.
+        var statistics = TimeStatistics()
+        for _ in 0..<10_000 { statistics.add(1.7e18) }
+        statistics.add(Double(String(repeating: "9", count: 400))!)
+        #expect(statistics.count == 10_000 && statistics.maxMs == 1.7e18)
+        #expect(Swift.abs(statistics.printedMean - 1.7e18) < 1e6)
+        #expect(Formatting.microseconds(ofMilliseconds: 1e300) == .max && Formatting.microseconds(ofMilliseconds: .nan) == 0)
+        #expect(TimingSummary(milliseconds: [1.7e18, 1.7e18]).averageMs == 1.7e18)
+    }
+
     @Test func noTimesSummarizeToZeros() {
         let summary = TimingSummary(TimeStatistics())
         #expect(summary == TimingSummary(milliseconds: []))

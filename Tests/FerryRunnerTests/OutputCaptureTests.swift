@@ -29,7 +29,9 @@ import Testing
         #expect(text.hasPrefix("# server --port 5001\n[0.250] out | ] out | looks like a mark 0\n[0.250] err | error 0\n[0.250] out | line 1 ü\n"))
         for first in [0, 1, 1023, 1024, 1025, 2999, 3000] {
             let back = try #require(log.stdoutLines(from: first))
-            #expect(Array(back) == Array(stdout.dropFirst(first)), "from \(first)")
+            let expected = Array(stdout.dropFirst(first))
+            let got = Array(back)
+            #expect(got == expected, "from \(first): \(got.count) lines, \(expected.count) expected, first \(got.first ?? "none")")
         }
         #expect(output.snapshot.map(\.text) == ["error 2998", "line 2999 ü", "error 2999"])
     }
@@ -59,11 +61,21 @@ import Testing
         #expect(judged.messages.entries[0].met == 1)
     }
 
-    @Test func theReadyLineIsFoundAmongRecentLines() {
-        let output = CapturedOutput(retention: .recent(lines: 2))
-        output.append((0..<10).map { line("noise \($0)") } + [line("I am ready")])
-        #expect(output.waitForLine(until: Date().addingTimeInterval(1)) { $0.text == "I am ready" })
-        #expect(output.snapshot.count == 2)
+    @Test func theReadyLineIsSeenThoughNoLongerKept() {
+        let output = CapturedOutput(retention: .recent(lines: 2), watch: { $0.text == "I am ready" })
+        #expect(!output.waitForWatched(until: Date().addingTimeInterval(0.05)))
+        output.append([line("I am ready")] + (0..<10).map { line("noise \($0)") })
+        #expect(!output.snapshot.contains { $0.text == "I am ready" })
+        #expect(output.waitForWatched(until: Date().addingTimeInterval(1)))
+    }
+
+    @Test func aKeptLineIsCutForReportsOnly() {
+        let observer = SideObserver(rules: [MessageRule(.contains, "end")], values: [:], repetitions: 1, options: MatchOptions(),
+                                    time: "time {ms}", average: "average {ms}")
+        let output = CapturedOutput(retention: .recent(lines: 2), observer: observer)
+        output.append([line(String(repeating: "x", count: 10_000) + " end")])
+        #expect(output.snapshot[0].text.count == CapturedOutput.keptLineLength + 1)
+        #expect(observer.finish(reread: { _ in nil }, recent: []).messages.failure == nil)
     }
 
     @Test func theObserverKeepsTheLastStderrLinesAndTheServersOwnCount() {

@@ -100,6 +100,22 @@ import Testing
         let outcome = judged(rules, ["copy 0 sent", "copy 1 sent", "copy 2 sent"])
         #expect(outcome.entries[0].seemsToCountFromZero)
         judged(rules, ["copy 0 sent", "copy 1 sent", "copy 2 sent"], options: MatchOptions(counterBase: 0))
+        // Out of order, not missing: no hint, though a line numbered 0 is there.
+        let disordered = judged(rules, ["copy 2 sent", "copy 0 sent", "copy 1 sent"], repetitions: 2)
+        #expect(disordered.entries[0].failure?.reason == "line for transfer 2 out of order" && !disordered.entries[0].seemsToCountFromZero)
+    }
+
+    @Test func anOutputTooFarOutOfOrderIsNotJudgedNeverPassed() {
+        // Every transfer's two lines swapped: each miss reads the rest again.
+        let rules = [MessageRule(.each, "start {n}"), MessageRule(.each, "end {n}"), MessageRule(.contains, "bye")]
+        let lines = (1...200).flatMap { ["end \($0)", "start \($0)"] } + ["bye"]
+        var matcher = IncrementalMatcher(rules: rules, values: values, repetitions: 200, options: MatchOptions(), keptLines: 0, refeedFloor: 10)
+        for line in lines { matcher.stdout(line) }
+        let outcome = matcher.finish { AnySequence(lines.dropFirst($0)) }
+        #expect(outcome.failure != nil)
+        #expect(outcome.entries.contains { $0.failure?.reason.hasPrefix("not judged: the output is too far out of order") == true })
+        // With the default budget the same output is judged exactly.
+        judged(rules, lines, repetitions: 200, keptLines: [0])
     }
 
     @Test func everyKindOfEntry() {
@@ -130,6 +146,29 @@ import Testing
         for line in lines { matcher.stdout(line) }
         let outcome = matcher.finish { _ in nil }
         #expect(outcome.entries[3].failure != nil && outcome.entries[4].failure?.reason == "not judged: the output could not be read again")
+    }
+
+    /// Numbered lines (`{n}`, counting from 0 or 1), mutated at random, judged both ways.
+    @Test func randomNumberedLinesAgree() {
+        var generator = SeededRandom(state: 11)
+        let rules = [MessageRule(.once, "hello"), MessageRule(.each, "copy {n} sent"), MessageRule(.each, "copy {n} done"), MessageRule(.contains, "bye")]
+        for _ in 0..<400 {
+            let base = Int.random(in: 0...1, using: &generator)
+            var lines = ["hello"] + (1...3).flatMap { ["copy \($0 - 1 + base) sent", "copy \($0 - 1 + base) done"] } + ["bye"]
+            for _ in 0..<Int.random(in: 0...4, using: &generator) {
+                let index = Int.random(in: 0..<lines.count, using: &generator)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: lines.remove(at: index)
+                case 1: lines.insert(lines[index], at: Int.random(in: 0...lines.count, using: &generator))
+                case 2: lines.swapAt(index, Int.random(in: 0..<lines.count, using: &generator))
+                default: lines.insert("copy \(Int.random(in: 0...4, using: &generator)) \(Bool.random(using: &generator) ? "sent" : "done")", at: index)
+                }
+                if lines.isEmpty { break }
+            }
+            for counterBase in [0, 1] {
+                judged(rules, lines, options: MatchOptions(counterBase: counterBase), keptLines: [IncrementalMatcher.defaultKeptLines, 1, 0])
+            }
+        }
     }
 
     /// Ferry's output, mutated at random (lines dropped, doubled, swapped, renumbered, noise),

@@ -18,8 +18,17 @@ public enum Formatting {
     }
 
     /// Milliseconds rounded half up to a whole number of microseconds.
+    /// Saturates at Int64's range; not a number is 0 (a figure a program printed may be anything).
     public static func microseconds(ofMilliseconds ms: Double) -> Int64 {
-        Int64((ms * 1000).rounded(.toNearestOrAwayFromZero))
+        let value = wholeMicroseconds(ofMilliseconds: ms)
+        guard value.isFinite else { return value.isNaN ? 0 : (value > 0 ? .max : .min) }
+        return value >= 9.2e18 ? .max : value <= -9.2e18 ? .min : Int64(value)
+    }
+
+    /// Milliseconds rounded half up to a whole number of microseconds, as a `Double`: sums of
+    /// these are exact up to 2^53 µs (285 years) and never trap.
+    public static func wholeMicroseconds(ofMilliseconds ms: Double) -> Double {
+        (ms * 1000).rounded(.toNearestOrAwayFromZero)
     }
 
     /// A value with exactly `decimals` decimals: `fixed(0.4125, 3)` is `0.413`, `fixed(-0.05, 1)`

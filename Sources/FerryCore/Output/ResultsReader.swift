@@ -11,19 +11,15 @@ public enum ResultsReader {
     ///   seen some transfers: a caller keeps what it gathered only on true).
     @discardableResult
     public static func forEachTransfer(at path: String, _ body: (TransferRecord) -> Void) -> Bool {
-        guard let file = fopen(path, "r") else { return false }
-        defer { fclose(file) }
+        guard let lines = FileLineReader(path: path) else { return false }
         let decoder = JSONDecoder()
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
         var inTransfers = false
         var sawTransfers = false
         var delivered = 0
-        while true {
-            let length = getline(&line, &capacity, file)
-            guard length >= 0, let line else { break }
-            var bytes = UnsafeRawBufferPointer(start: line, count: length)
+        var record: TransferRecord?
+        enum Step { case next, end, whole }
+        while let step = lines.next({ line -> Step in
+            var bytes = UnsafeRawBufferPointer(line)
             // Without the line's end and indentation, and a record's trailing comma.
             while let last = bytes.last, last == 0x0A || last == 0x2C || last == 0x20 { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
             while let first = bytes.first, first == 0x20 { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropFirst()) }
@@ -32,15 +28,28 @@ public enum ResultsReader {
                     inTransfers = true
                     sawTransfers = true
                 }
-                continue
+                return .next
             }
-            if bytes.first == UInt8(ascii: "]") { break }
-            guard bytes.first == UInt8(ascii: "{"), let record = try? decoder.decode(TransferRecord.self, from: Data(bytes)) else {
+            if bytes.first == UInt8(ascii: "]") { return .end }
+            guard bytes.first == UInt8(ascii: "{"), let decoded = try? decoder.decode(TransferRecord.self, from: Data(bytes)) else { return .whole }
+            record = decoded
+            return .next
+        }) {
+            switch step {
+            case .next:
+                if let decoded = record {
+                    body(decoded)
+                    delivered += 1
+                    record = nil
+                }
+                continue
+            case .end:
+                break
+            case .whole:
                 // Not one record per line: the document is read whole; a broken line later on is a broken file.
                 return delivered == 0 && wholeDocument(at: path, body)
             }
-            body(record)
-            delivered += 1
+            break
         }
         return sawTransfers || wholeDocument(at: path, body)
     }

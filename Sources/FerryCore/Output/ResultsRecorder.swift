@@ -15,9 +15,7 @@ public final class ResultsRecorder {
     private var records: [TransferRecord] = []
     private var times: [Double] = []
     private var incorrect = 0
-    private var stream: OpenFile?
-    /// The file's own name in the folder, when unnamed files are not available there.
-    private var namedPartial: String?
+    private var stream: StagedFile?
     private var pending: [UInt8] = []
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -37,15 +35,8 @@ public final class ResultsRecorder {
         self.path = path
         self.keepRecords = keepRecords
         guard let path else { return }
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
-            do {
-                stream = try OpenFile.unnamed(in: folder, label: path)
-            } catch let error as SystemError where [EOPNOTSUPP, EISDIR, EINVAL].contains(error.code) {
-                let partial = "\(folder)/.\(URL(fileURLWithPath: path).lastPathComponent).partial-\(getpid())"
-                stream = try OpenFile(path: partial, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
-                namedPartial = partial
-            }
+            stream = try StagedFile(target: path)
         } catch {
             throw FerryError("\(path): cannot write the JSON results: \(error)")
         }
@@ -94,10 +85,7 @@ public final class ResultsRecorder {
         let summary = self.summary
         let results = ResultsFile(role: role, file: file, transfers: records, refused: refused, summary: summary)
         guard let stream, let path else { return results }
-        defer {
-            stream.close()
-            self.stream = nil
-        }
+        defer { self.stream = nil }
         do {
             append("\n  ],\n  \"file\" : \(quoted(file)),\n  \"refused\" : ")
             pending.append(contentsOf: try encoder.encode(refused))
@@ -105,17 +93,9 @@ public final class ResultsRecorder {
             pending.append(contentsOf: try encoder.encode(summary))
             append("\n}\n")
             try flush()
-            if let namedPartial {
-                try systemCall("rename", path) { rename(namedPartial, path) }
-            } else {
-                // A name of its own first (linkat never replaces), then over the old file at once.
-                let staged = "\(URL(fileURLWithPath: path).deletingLastPathComponent().path)/.\(URL(fileURLWithPath: path).lastPathComponent).\(getpid())"
-                unlink(staged)
-                try stream.link(as: staged)
-                try systemCall("rename", path) { rename(staged, path) }
-            }
+            try stream.publish()
         } catch {
-            if let namedPartial { unlink(namedPartial) }
+            stream.abandon()
             throw FerryError("\(path): cannot write the JSON results: \(error)")
         }
         return results
@@ -123,9 +103,7 @@ public final class ResultsRecorder {
 
     /// Drops the results file (the run failed before its end): nothing is put in place.
     public func abandon() {
-        guard let stream else { return }
-        stream.close()
-        self.stream = nil
-        if let namedPartial { unlink(namedPartial) }
+        stream?.abandon()
+        stream = nil
     }
 }

@@ -19,11 +19,13 @@ public struct TimeStatistics: Sendable, Equatable {
     /// 40 doublings above the lowest edge: up to 1.1 × 10^8 ms (30 hours).
     static let bucketCount = 1 + 40 * 64
 
+    /// How many times were taken.
     public private(set) var count = 0
+    /// The smallest and largest time (0 without times).
     public private(set) var minMs = 0.0
     public private(set) var maxMs = 0.0
     /// The sum of the times rounded to whole microseconds, as printed.
-    private var microseconds: Int64 = 0
+    private var microseconds = 0.0
     /// The sum of the times as read, in arrival order.
     public private(set) var sumMs = 0.0
     /// Every time in arrival order (index 0 is the first), while `count <= exactLimit`.
@@ -31,6 +33,7 @@ public struct TimeStatistics: Sendable, Equatable {
     /// The histogram, made when the values are dropped.
     private var buckets: [Int] = []
 
+    /// No times yet.
     public init() {}
 
     /// The statistics of `times`, in order.
@@ -38,12 +41,13 @@ public struct TimeStatistics: Sendable, Equatable {
         for time in times { add(time) }
     }
 
-    /// Takes one more time.
+    /// Takes one more time. One that is not finite (a figure of 400 digits) is left out.
     public mutating func add(_ ms: Double) {
+        guard ms.isFinite else { return }
         minMs = count == 0 ? ms : min(minMs, ms)
         maxMs = count == 0 ? ms : max(maxMs, ms)
         count += 1
-        microseconds += Formatting.microseconds(ofMilliseconds: ms)
+        microseconds += Formatting.wholeMicroseconds(ofMilliseconds: ms)
         sumMs += ms
         if buckets.isEmpty {
             values.append(ms)
@@ -62,7 +66,7 @@ public struct TimeStatistics: Sendable, Equatable {
 
     /// The mean of the times as printed (whole microseconds), as Ferry's own sides compute the
     /// average they print. 0 without times.
-    public var printedMean: Double { count == 0 ? 0 : Double(microseconds) / 1000 / Double(count) }
+    public var printedMean: Double { count == 0 ? 0 : microseconds / 1000 / Double(count) }
 
     static func bucket(_ ms: Double) -> Int {
         guard ms > lowestMs else { return 0 }

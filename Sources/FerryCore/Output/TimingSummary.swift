@@ -36,7 +36,7 @@ public struct TimingSummary: Codable, Equatable, Sendable {
     /// the mean of the printed per-transfer figures.
     public static func printedMean(_ times: [Double]) -> Double {
         guard !times.isEmpty else { return 0 }
-        let total = times.reduce(Int64(0)) { $0 + Formatting.microseconds(ofMilliseconds: $1) }
-        return Double(total) / 1000 / Double(times.count)
+        let total = times.reduce(0.0) { $0 + Formatting.wholeMicroseconds(ofMilliseconds: $1) }
+        return total / 1000 / Double(times.count)
     }
 }

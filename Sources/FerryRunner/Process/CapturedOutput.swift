@@ -47,11 +47,25 @@ public final class CapturedOutput: @unchecked Sendable {
     /// Where every line is written as it arrives, if anywhere.
     public let log: OutputLog?
     private let observer: (any LineObserver)?
+    /// A line looked for in every line as it arrives (the server's ready line), and whether it came.
+    private let watch: (@Sendable (CapturedLine) -> Bool)?
+    private var watchedArrived = false
 
-    public init(retention: Retention, log: OutputLog? = nil, observer: (any LineObserver)? = nil) {
+    /// The longest text a kept line holds (`recent`): the rest is cut, for reports only.
+    static let keptLineLength = 4096
+
+    /// - Parameters:
+    ///   - retention: what is kept in memory.
+    ///   - log: where every line is written as it arrives.
+    ///   - observer: what takes every line as it arrives.
+    ///   - watch: a line to look for in every line (`waitForWatched`), whatever is kept.
+    public init(
+        retention: Retention, log: OutputLog? = nil, observer: (any LineObserver)? = nil, watch: (@Sendable (CapturedLine) -> Bool)? = nil
+    ) {
         self.retention = retention
         self.log = log
         self.observer = observer
+        self.watch = watch
     }
 
     /// Every line, up to `cap` bytes.
@@ -63,6 +77,7 @@ public final class CapturedOutput: @unchecked Sendable {
         guard !sealed else { return }
         observer?.take(batch)
         log?.append(batch)
+        if let watch, !watchedArrived { watchedArrived = batch.contains(where: watch) }
         for line in batch {
             switch retention {
             case .all(let cap):
@@ -73,7 +88,9 @@ public final class CapturedOutput: @unchecked Sendable {
                     droppedBytes += line.text.utf8.count + 1
                 }
             case .recent(let count):
-                lines.append(line)
+                var kept = line
+                if kept.text.utf8.count > Self.keptLineLength { kept.text = String(kept.text.prefix(Self.keptLineLength)) + "…" }
+                lines.append(kept)
                 if lines.count > 2 * count {
                     // Dropped in halves, so each line is moved at most once.
                     evicted += lines.count - count
@@ -88,13 +105,13 @@ public final class CapturedOutput: @unchecked Sendable {
     func streamClosed() {
         condition.lock()
         openStreams -= 1
-        if openStreams == 0 { log?.close() }
         condition.broadcast()
         condition.unlock()
     }
 
-    /// Takes no more lines and closes the log: what the child printed has been judged. Lines that
-    /// arrive later (from a descendant still holding the pipes) are neither logged nor observed.
+    /// Takes no more lines and puts the log in place: the child has ended, its output is to be
+    /// judged. Lines that arrive later (from a descendant still holding the pipes) are neither
+    /// logged nor observed. Only here is the log touched by another thread than the readers'.
     public func seal() {
         condition.lock()
         sealed = true
@@ -137,6 +154,20 @@ public final class CapturedOutput: @unchecked Sendable {
             }
             if openStreams == 0 || !condition.wait(until: deadline) { return false }
         }
+    }
+
+    /// Waits until the watched line arrived (true), both streams close, or `deadline` passes.
+    public func waitForWatched(until deadline: Date) -> Bool {
+        condition.lock()
+        waiters += 1
+        defer {
+            waiters -= 1
+            condition.unlock()
+        }
+        while !watchedArrived {
+            if openStreams == 0 || !condition.wait(until: deadline) { return watchedArrived }
+        }
+        return true
     }
 
     /// Waits until both streams are closed (the child and everything holding its pipes are gone).

@@ -192,6 +192,9 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// The most bytes of one line; a longer one is cut into lines of this length.
+    static let longestLine = 16 << 20
+
     /// Reads a pipe in blocks of 64 KiB until it closes, handing the output the lines of each
     /// block together, stamped with the block's arrival.
     private static func drain(_ descriptor: Int32, stream: CapturedLine.Stream, into sink: CapturedOutput, since start: Date) {
@@ -215,6 +218,11 @@ public final class ChildProcess: @unchecked Sendable {
                 lineStart = newline + 1
             }
             pending.removeFirst(lineStart)
+            // A line without an end for 16 MiB is cut there: memory stays bounded whatever is printed.
+            if pending.count >= Self.longestLine {
+                batch.append(line(pending[...], at: time))
+                pending.removeAll(keepingCapacity: false)
+            }
             if !batch.isEmpty {
                 sink.append(batch)
                 batch.removeAll(keepingCapacity: true)

@@ -8,12 +8,13 @@ import Glibc
 ///
 /// The log is also where the judge reads stdout lines again (`stdoutLines(from:)`): every
 /// `indexStride`-th stdout line's offset is remembered, so reading from line n skips at most
-/// that many lines.
+/// that many lines. It is written without a name (`StagedFile`) and gets its name when the side
+/// has ended (`close()`): the program judged can neither find nor change what is read back.
 public final class OutputLog: @unchecked Sendable {
     /// The log's path.
     public let path: String
     private let cap: Int
-    private var file: OpenFile?
+    private var file: StagedFile?
     private var pending: [UInt8] = []
     private var written = 0
     /// Bytes not written because the cap was reached.
@@ -34,7 +35,7 @@ public final class OutputLog: @unchecked Sendable {
         self.path = path
         self.cap = cap
         do {
-            file = try OpenFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
+            file = try StagedFile(target: path)
         } catch {
             throw FerryError("\(path): cannot write the log: \(error)")
         }
@@ -91,11 +92,16 @@ public final class OutputLog: @unchecked Sendable {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Writes what is held and closes the file.
+    /// Writes what is held and puts the log in place under its name.
     func close() {
+        guard let file else { return }
         flush()
-        file?.close()
-        file = nil
+        do {
+            try file.publish()
+        } catch {
+            failure = failure ?? "\(error)"
+        }
+        self.file = nil
     }
 
     /// The stdout lines from index `first` on, read back from the file; nil when the log is not
@@ -108,56 +114,43 @@ public final class OutputLog: @unchecked Sendable {
         if first == stdoutCount { return AnySequence([]) }
         let start = offsets[block]
         let skip = first - block * Self.indexStride
-        let path = self.path
-        return AnySequence { LogLineReader(path: path, offset: start, skip: skip) }
+        // Opened here, so a log that cannot be read is nil, not an empty output. Iterate once.
+        guard let reader = LogLineReader(path: path, offset: start, skip: skip) else { return nil }
+        return AnySequence { reader }
     }
 }
 
-/// Reads a log's stdout texts line by line from an offset, skipping the first `skip`; the file
-/// is closed at the end or when the reader is dropped.
+/// Reads a log's stdout texts line by line from an offset, skipping the first `skip`.
 final class LogLineReader: IteratorProtocol {
-    private var file: UnsafeMutablePointer<FILE>?
+    private let lines: FileLineReader
     private var skip: Int
-    private var buffer: UnsafeMutablePointer<CChar>?
-    private var capacity = 0
 
     /// The stdout mark after the time stamp: `] out | `.
     static let stdoutMark = Array("] out | ".utf8)
 
-    init(path: String, offset: Int, skip: Int) {
-        file = fopen(path, "re")
-        if let file, fseek(file, offset, SEEK_SET) != 0 { fclose(file); self.file = nil }
+    /// nil when the log cannot be opened there.
+    init?(path: String, offset: Int, skip: Int) {
+        guard let lines = FileLineReader(path: path, offset: offset) else { return nil }
+        self.lines = lines
         self.skip = skip
     }
 
-    deinit { finish() }
-
-    private func finish() {
-        if let file { fclose(file) }
-        file = nil
-        free(buffer)
-        buffer = nil
-    }
-
     func next() -> String? {
-        guard let file else { return nil }
-        while true {
-            let length = getline(&buffer, &capacity, file)
-            guard length > 0, let buffer else {
-                finish()
-                return nil
-            }
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self), count: length)
+        // Per line: its text, or nil for a line to pass over (stderr, or one of the first `skip`).
+        while let text = lines.next({ bytes -> String? in
             // `[12.345] out | text`: the mark ends the first `]`.
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")), close + Self.stdoutMark.count <= bytes.count,
-                Array(bytes[close..<(close + Self.stdoutMark.count)]) == Self.stdoutMark
-            else { continue }
+                bytes[close..<(close + Self.stdoutMark.count)].elementsEqual(Self.stdoutMark)
+            else { return nil }
             if skip > 0 {
                 skip -= 1
-                continue
+                return nil
             }
             let end = bytes.last == 10 ? bytes.count - 1 : bytes.count
             return String(decoding: bytes[(close + Self.stdoutMark.count)..<end], as: UTF8.self)
+        }) {
+            if let text { return text }
         }
+        return nil
     }
 }

@@ -111,7 +111,8 @@ public struct CaseRunner: Sendable {
         let (serverCommand, clientCommand) = commands(serverValues: serverValues, clientValues: remote.values(values, for: .client), remote: remote)
 
         var verifier = CopyVerifier(location: CopyLocation(
-            folder: storeFolder, namePattern: storeSpec.namePattern, counterBase: testCase.expectations.match.counterBase,
+            // Ferry's own server numbers its copies from 1, whatever the scenario says of the programs it judges.
+            folder: storeFolder, namePattern: storeSpec.namePattern, counterBase: scenario.server == nil ? 1 : testCase.expectations.match.counterBase,
             fixtures: serverSide?.fixtures ?? []))
         verifier.snapshot()
         // What a remote program's store held before the case (its source may bring files).
@@ -128,7 +129,7 @@ public struct CaseRunner: Sendable {
         if facts.blocker == nil {
             remote.started()
             let captures = (
-                server: SideCapture(evaluation.observer(.server), logPath: "\(folder)/server.log", command: serverCommand),
+                server: SideCapture(evaluation.observer(.server), logPath: "\(folder)/server.log", command: serverCommand, watch: readyWatch()),
                 client: SideCapture(evaluation.observer(.client), logPath: "\(folder)/client.log", command: clientCommand))
             let sides = runSides(
                 onServer: remote.server?.command ?? hosts.onServer, onClient: remote.client?.command ?? hosts.onClient,
@@ -319,15 +320,21 @@ public struct CaseRunner: Sendable {
         return sides
     }
 
+    /// The line that says the server is ready; nil: the port accepting connections says it.
+    private var readyLine: String? { scenario.server.map { $0.ready } ?? Messages.serverReady.text }
+
+    /// The ready line looked for in every server line as it arrives; nil without one.
+    private func readyWatch() -> (@Sendable (CapturedLine) -> Bool)? {
+        guard let readyLine else { return nil }
+        let normalizer = LineNormalizer(testCase.expectations.match)
+        let wanted = normalizer.normalize(readyLine)
+        return { $0.stream == .stdout && normalizer.normalize($0.text).contains(wanted) }
+    }
+
     /// nil when the server is ready; otherwise why not.
     private func waitUntilReady(_ server: ChildProcess, until deadline: Date, limitText: String) -> String? {
-        let readyLine = scenario.server.map { $0.ready } ?? Messages.serverReady.text
         if let readyLine {
-            let normalizer = LineNormalizer(testCase.expectations.match)
-            let wanted = normalizer.normalize(readyLine)
-            if server.output.waitForLine(until: deadline, where: { $0.stream == .stdout && normalizer.normalize($0.text).contains(wanted) }) {
-                return nil
-            }
+            if server.output.waitForWatched(until: deadline) { return nil }
             // Its pipes closed: it has ended or is about to be reaped.
             _ = server.waitForExit(until: min(deadline, Date().addingTimeInterval(1)))
             if let end = server.termination { return "the server ended (\(end)) before printing its ready line \"\(readyLine)\"" }

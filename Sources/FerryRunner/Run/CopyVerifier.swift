@@ -224,33 +224,42 @@ public struct CopyVerifier {
         result.standardBytes = reference.size
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
-        // One file under several names (hard links) is one copy: the first name counts.
-        var seen: [FileIdentity: String] = [:]
+        var linked: [FileIdentity: String] = [:]
         for (index, copy) in copies.enumerated() {
-            guard let entry = copy else {
-                result.count(copy: index + 1, identical: false, name: nil)
-                continue
-            }
-            if let first = seen[entry.identity] {
-                result.count(copy: index + 1, identical: false, name: entry.name, note: "\(entry.name) is the same file as \(first)")
-                continue
-            }
-            seen[entry.identity] = entry.name
-            let descriptor = folder.openForReading(entry)
-            result.count(copy: index + 1, identical: descriptor >= 0 && Self.isIdentical(descriptor, to: reference, buffer: buffer),
-                         name: entry.name)
-            if descriptor >= 0 { close(descriptor) }
+            Self.judge(copy: index + 1, copy, in: folder, against: reference, buffer: buffer, linked: &linked, into: &result)
         }
         result.finish(listed: copies.count, expected: expected)
         return result
+    }
+
+    /// Counts copy `n`, found as `entry` (nil: missing). One file under several names (hard
+    /// links) is one copy: the first name counts; only files with more than one name are
+    /// remembered, so memory does not grow with the copies.
+    private static func judge(
+        copy n: Int, _ entry: FolderEntry?, in folder: OpenFolder, against reference: StandardFile,
+        buffer: UnsafeMutableRawBufferPointer, linked: inout [FileIdentity: String], into result: inout Verification
+    ) {
+        guard let entry else {
+            result.count(copy: n, identical: false, name: nil)
+            return
+        }
+        if entry.links > 1 {
+            if let first = linked[entry.identity] {
+                result.count(copy: n, identical: false, name: entry.name, note: "\(entry.name) is the same file as \(first)")
+                return
+            }
+            linked[entry.identity] = entry.name
+        }
+        let descriptor = folder.openForReading(entry)
+        result.count(copy: n, identical: descriptor >= 0 && isIdentical(descriptor, to: reference, buffer: buffer), name: entry.name)
+        if descriptor >= 0 { close(descriptor) }
     }
 
     /// The most extra files listed by name when copies are verified by name; the rest are counted.
     static let listedExtraFiles = 1000
 
     /// Under a pattern with one `{n}`: copy n is looked up by its name, and one pass over the
-    /// folder finds the extra files, so memory does not grow with the copies (a hard link is
-    /// remembered only for files with more than one name).
+    /// folder finds the extra files, so memory does not grow with the copies.
     private func verifyByName(
         in folder: OpenFolder, parts: (prefix: [UInt8], suffix: [UInt8]), against reference: StandardFile, expected: Int
     ) -> Verification {
@@ -263,20 +272,8 @@ public struct CopyVerifier {
         defer { buffer.deallocate() }
         var linked: [FileIdentity: String] = [:]
         for n in stride(from: 1, through: expected, by: 1) {
-            guard let name = location.name(ofCopy: n), let entry = folder.regularFile(named: name), isFresh(entry) else {
-                result.count(copy: n, identical: false, name: nil)
-                continue
-            }
-            if entry.links > 1 {
-                if let first = linked[entry.identity] {
-                    result.count(copy: n, identical: false, name: entry.name, note: "\(entry.name) is the same file as \(first)")
-                    continue
-                }
-                linked[entry.identity] = entry.name
-            }
-            let descriptor = folder.openForReading(entry)
-            result.count(copy: n, identical: descriptor >= 0 && Self.isIdentical(descriptor, to: reference, buffer: buffer), name: entry.name)
-            if descriptor >= 0 { close(descriptor) }
+            let entry = location.name(ofCopy: n).flatMap { folder.regularFile(named: $0) }.flatMap { isFresh($0) ? $0 : nil }
+            Self.judge(copy: n, entry, in: folder, against: reference, buffer: buffer, linked: &linked, into: &result)
         }
         var extra: [String] = []
         var extraCount = 0

@@ -35,9 +35,15 @@ final class OpenFolder {
     private var stream: OpaquePointer?
     let path: String
 
-    /// Opens `path`; nil when it is not a readable folder.
-    init?(_ path: String) {
-        guard let stream = opendir(path) else { return nil }
+    /// Opens `path`; nil when it is not a readable folder (or, with `followingLinks` false, when
+    /// it is a symbolic link).
+    init?(_ path: String, followingLinks: Bool = true) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW))
+        guard descriptor >= 0 else { return nil }
+        guard let stream = fdopendir(descriptor) else {
+            Glibc.close(descriptor)
+            return nil
+        }
         self.stream = stream
         self.path = path
     }
@@ -61,7 +67,7 @@ final class OpenFolder {
         guard let stream else { return }
         rewinddir(stream)
         while let entry = readdir(stream) {
-            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
+            let raw = Self.name(entry)
             guard let first = raw.first, first != UInt8(ascii: ".") else { continue }
             var info = stat()
             let found = Self.withCName(raw) { fstatat(dirfd(stream), $0, &info, AT_SYMLINK_NOFOLLOW) }
@@ -80,16 +86,21 @@ final class OpenFolder {
         return FolderEntry(raw, info)
     }
 
+    /// An entry's name's bytes.
+    private static func name(_ entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
+        withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
+    }
+
     /// Removes the folder at `path` and everything in it: files unlinked by the folder's
     /// descriptor in one `readdir` pass (a million copies go without a list of their names), any
-    /// subfolder through `FileManager`.
+    /// subfolder through `FileManager`. A symbolic link is removed, never what it points to.
     static func removeTree(_ path: String) {
-        guard let folder = OpenFolder(path), let stream = folder.stream else {
+        guard let folder = OpenFolder(path, followingLinks: false), let stream = folder.stream else {
             try? FileManager.default.removeItem(atPath: path)
             return
         }
         while let entry = readdir(stream) {
-            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
+            let raw = name(entry)
             guard raw != [UInt8(ascii: ".")] && raw != [UInt8(ascii: "."), UInt8(ascii: ".")] else { continue }
             if withCName(raw, { unlinkat(dirfd(stream), $0, 0) }) != 0 {
                 try? FileManager.default.removeItem(atPath: "\(path)/\(String(decoding: raw, as: UTF8.self))")

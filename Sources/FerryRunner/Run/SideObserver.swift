@@ -136,10 +136,12 @@ struct SideCapture {
 
     /// Starts `side`'s log at `logPath` with `command` as its first line. Without a log (it could
     /// not be made), judging what needs the lines again fails rather than guesses.
-    init(_ observer: SideObserver, logPath: String, command: [String]) {
+    /// - Parameter watch: a line looked for as the lines arrive (the server's ready line).
+    init(_ observer: SideObserver, logPath: String, command: [String], watch: (@Sendable (CapturedLine) -> Bool)? = nil) {
         self.observer = observer
         output = CapturedOutput(
-            retention: .recent(lines: Self.recentLines), log: try? OutputLog(path: logPath, command: command), observer: observer)
+            retention: .recent(lines: Self.recentLines), log: try? OutputLog(path: logPath, command: command), observer: observer,
+            watch: watch)
     }
 
     /// Ends the capture and judges what arrived.

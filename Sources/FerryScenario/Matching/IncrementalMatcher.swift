@@ -55,16 +55,31 @@ public struct IncrementalMatcher {
     private var provisional: [(rule: Int, line: Int)] = []
     /// Normalized lines since the last one found, with their index; nil once more were seen.
     private var kept: [(index: Int, line: String)]? = []
+    private var keptBytes = 0
+    /// The most bytes of lines kept, whatever their number.
+    public static let keptBytesLimit = 16 << 20
+    /// Lines fed again while finishing, and the most that may be: `reread` is read again once
+    /// per missing line, from where the search stands, so an output far out of order would
+    /// take hours; past the budget what is left fails as not judged.
+    private var refed = 0
+    private var refeedBudget = 0
+    /// Lines that may always be fed again, on top of 20 per stdout line.
+    public static let defaultRefeedFloor = 1_000_000
+    private let refeedFloor: Int
     /// True once the output has ended: every line is known.
     private var ended = false
     /// Each `each` entry's first missing transfer: n, and the number its line would carry.
     private var firstMiss: [Int: (n: Int, number: Int)] = [:]
 
-    /// - Parameter keptLines: the most lines since the last one found kept in memory.
+    /// - Parameters:
+    ///   - keptLines: the most lines since the last one found kept in memory.
+    ///   - refeedFloor: lines that may be fed again at the end on top of 20 per stdout line.
     public init(
-        rules: [MessageRule], values: [String: String], repetitions: Int, options: MatchOptions, keptLines: Int = defaultKeptLines
+        rules: [MessageRule], values: [String: String], repetitions: Int, options: MatchOptions, keptLines: Int = defaultKeptLines,
+        refeedFloor: Int = defaultRefeedFloor
     ) {
         self.keptLines = keptLines
+        self.refeedFloor = refeedFloor
         let reference = MessageMatcher(rules: rules, values: values, repetitions: repetitions, options: options)
         self.reference = reference
         var segments: [Segment] = []
@@ -130,11 +145,12 @@ public struct IncrementalMatcher {
     ///   they cannot be read (then what needs them fails as not judged).
     public mutating func finish(reread: (Int) -> AnySequence<String>?) -> MessageMatcher.Outcome {
         ended = true
+        refeedBudget = 20 * stdoutCount + refeedFloor
         if provisional.contains(where: { onceHitCount[$0.rule] != 1 }) {
             // A `once` line taken in passing had a second: its entry fails and the search does not
             // move past it. Judge again from the start, now that every line is known.
             restart()
-            guard replay(reread(0)) else { return unreadable() }
+            guard replay(reread(0)) else { return unreadable(refed > refeedBudget ? Self.overBudget : Self.notReadable) }
         }
         // Here the awaited expectation has been looked for in every line since the cursor.
         while true {
@@ -149,10 +165,14 @@ public struct IncrementalMatcher {
             // What is awaited now is looked for in the lines since the cursor.
             if let lines = kept {
                 kept = []
+                keptBytes = 0
+                refed += lines.count
+                guard refed <= refeedBudget else { return unreadable(Self.overBudget) }
                 for (index, line) in lines { take(line, at: index) }
             } else {
                 kept = []
-                guard replay(reread(cursor)) else { return unreadable() }
+                keptBytes = 0
+                guard replay(reread(cursor)) else { return unreadable(refed > refeedBudget ? Self.overBudget : Self.notReadable) }
             }
         }
         judgeAbsent()
@@ -178,6 +198,8 @@ public struct IncrementalMatcher {
         guard let lines else { return false }
         var index = cursor
         for raw in lines {
+            refed += 1
+            if refed > refeedBudget { return false }
             take(normalizer.normalize(raw), at: index)
             index += 1
         }
@@ -217,7 +239,8 @@ public struct IncrementalMatcher {
         guard meets(line) else {
             if kept != nil {
                 kept?.append((index, line))
-                if kept!.count > keptLines { kept = nil }
+                keptBytes += line.utf8.count
+                if kept!.count > keptLines || keptBytes > Self.keptBytesLimit { kept = nil }
             }
             return
         }
@@ -225,6 +248,7 @@ public struct IncrementalMatcher {
         if rules[rule].kind == .once && !ended { provisional.append((rule, index)) }
         cursor = index + 1
         if kept == nil { kept = [] } else { kept!.removeAll(keepingCapacity: true) }
+        keptBytes = 0
         advance()
         settle()
     }
@@ -314,11 +338,14 @@ public struct IncrementalMatcher {
         }
     }
 
-    /// The lines could not be read again: what was still to be judged fails as not judged.
-    private mutating func unreadable() -> MessageMatcher.Outcome {
+    static let notReadable = "not judged: the output could not be read again"
+    static let overBudget = "not judged: the output is too far out of order to judge exactly (its lines were read again too often)"
+
+    /// The lines could not be read again, or too often: what was still to be judged fails as not judged.
+    private mutating func unreadable(_ reason: String) -> MessageMatcher.Outcome {
         while let rule = awaitedRule {
             if results[rule].failure == nil {
-                results[rule].failure = failure(rule, expected: rules[rule].text, "not judged: the output could not be read again")
+                results[rule].failure = failure(rule, expected: rules[rule].text, reason)
             }
             advance()
         }
@@ -371,6 +398,7 @@ public struct IncrementalMatcher {
             default: results[rule].failure?.reason = MessageMatcher.Reason.single(anywhere: true)
             }
         }
-        for rule in zero { results[rule].seemsToCountFromZero = true }
+        // Only a line that is missing (not out of order) can be a hint of counting from 0.
+        for rule in zero where !found.contains(rule) { results[rule].seemsToCountFromZero = true }
     }
 }
