@@ -121,13 +121,13 @@ extension Benchmark {
             try? FileManager.default.removeItem(atPath: store)
             try? FileManager.default.removeItem(atPath: results)
         }
-        let quiet = { CapturedOutput(retention: .recent(lines: 20)) }
+        let quiet = { CapturedOutput(retention: .recent(lines: 20), watch: { $0.text == Messages.serverReady.text }) }
         let server = try ChildProcess(arguments: pair.inServer([
             "\(options.binaries)/server", "--ip", pair.serverAddress, "--port", String(port), "--standard", file, "--count", String(count),
             "--store", store,
         ]), output: quiet())
         defer { server.stop() }
-        guard server.output.waitForLine(until: Date().addingTimeInterval(20), where: { $0.text == Messages.serverReady.text }) else {
+        guard server.output.waitForWatched(until: Date().addingTimeInterval(20)) else {
             throw FerryError("ferry server not ready: \(server.output.snapshot.map(\.text).suffix(3))")
         }
         let client = try ChildProcess(arguments: pair.inClient([

@@ -135,8 +135,8 @@ public final class CapturedOutput: @unchecked Sendable {
     }
 
     /// Waits until a stdout line satisfies `matches`, both streams close, or `deadline` passes.
-    /// Lines no longer kept when it looks (`recent`) are not seen: it is meant for what a child
-    /// prints first, its ready line.
+    /// Lines no longer kept when it looks (`recent`) are not seen: with `recent`, watch for the
+    /// line instead (`watch`, `waitForWatched`), which sees every line.
     /// - Returns: true when such a line arrived.
     public func waitForLine(until deadline: Date, where matches: (CapturedLine) -> Bool) -> Bool {
         condition.lock()

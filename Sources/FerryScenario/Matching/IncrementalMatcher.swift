@@ -187,6 +187,7 @@ public struct IncrementalMatcher {
         step = 0
         cursor = 0
         kept = []
+        keptBytes = 0
         provisional = []
         firstMiss = [:]
         results = rules.indices.map { MessageMatcher.EntryResult(index: $0, met: 0, required: results[$0].required) }
