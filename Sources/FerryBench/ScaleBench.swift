@@ -121,19 +121,15 @@ extension Benchmark {
             try? FileManager.default.removeItem(atPath: store)
             try? FileManager.default.removeItem(atPath: results)
         }
-        let quiet = { CapturedOutput(retention: .recent(lines: 20), watch: { $0.text == Messages.serverReady.text }) }
-        let server = try ChildProcess(arguments: pair.inServer([
-            "\(options.binaries)/server", "--ip", pair.serverAddress, "--port", String(port), "--standard", file, "--count", String(count),
-            "--store", store,
-        ]), output: quiet())
+        let ferry = Contender.ferry(binaries: options.binaries)
+        let quiet = { CapturedOutput(retention: .recent(lines: 20), watch: { $0.text == ferry.readyLine }) }
+        let server = try ChildProcess(arguments: pair.inServer(ferry.server(pair.serverAddress, port, file, count, store)), output: quiet())
         defer { server.stop() }
         guard server.output.waitForWatched(until: Date().addingTimeInterval(20)) else {
             throw FerryError("ferry server not ready: \(server.output.snapshot.map(\.text).suffix(3))")
         }
-        let client = try ChildProcess(arguments: pair.inClient([
-            "\(options.binaries)/client", "--server", pair.serverAddress, "--port", String(port), "--file", file, "--count", String(count),
-            "--json", results,
-        ]), output: quiet())
+        let client = try ChildProcess(
+            arguments: pair.inClient(ferry.client(pair.serverAddress, port, file, count) + ["--json", results]), output: quiet())
         defer { client.stop() }
         var measured = ScaleMeasurement(clientTimes: TimeStatistics())
         let deadline = Date().addingTimeInterval(TimeInterval(ScaleBench.caseLimit))

@@ -108,10 +108,9 @@ public final class OutputLog: @unchecked Sendable {
     /// whole (its cap was reached, or writing it failed) or cannot be read. Call after `close()`.
     func stdoutLines(from first: Int) -> AnySequence<String>? {
         guard dropped == 0, failure == nil, file == nil else { return nil }
+        // Every stdout line before the end has its block's offset recorded.
+        guard first < stdoutCount else { return AnySequence([]) }
         let block = first / Self.indexStride
-        guard first <= stdoutCount else { return AnySequence([]) }
-        guard block < offsets.count || first == stdoutCount else { return nil }
-        if first == stdoutCount { return AnySequence([]) }
         let start = offsets[block]
         let skip = first - block * Self.indexStride
         // Opened here, so a log that cannot be read is nil, not an empty output. Iterate once.
