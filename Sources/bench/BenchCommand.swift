@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
         discussion: "Needs root. Run through 'make bench', which builds the release executables first. See docs/performance.md.",
         version: FerryVersion.string)
 
-    @Option(help: "Rounds per size; medians are reported.")
+    @Option(help: "Rounds per size (per count with --scale); medians are reported.")
     var rounds = 5
 
     @Option(help: "Folder with the anchors cfast.c, py_server.py, py_client.py (default: $FERRY_ANCHORS, else ../shared/anchors).")
@@ -60,7 +60,7 @@ struct BenchCommand: ParsableCommand {
         let bench = try Benchmark(options: options, log: { sink.diagnostic($0) })
         defer { bench.close() }
         if scale {
-            let scaleBench = ScaleBench(bench: bench, counts: counts, scenario: "scenarios/default.yaml")
+            let scaleBench = ScaleBench(bench: bench, counts: counts, rounds: rounds, scenario: "scenarios/default.yaml")
             for line in try scaleBench.report(log: { sink.diagnostic($0) }) { sink.out(line) }
             return
         }

@@ -158,6 +158,27 @@ import Testing
         ])
     }
 
+    /// Lines into a pipe are held while clients keep coming; the server sleeps in `accept` itself,
+    /// and after 50 ms without a client what it holds must still go out, not wait for the next one.
+    @Test func theServerWritesOutHeldLinesWhenNoClientComes() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let server = try ChildProcess(arguments: [BuiltProducts.path("server")] + [
+            "--ip", "127.0.0.1", "--allow-loopback", "--port", "\(port)", "--standard", sample, "--count", "2",
+            "--store", folder.file("store")])
+        defer { _ = server.stop() }
+        let ready = server.output.waitForLine(until: Date().addingTimeInterval(20)) { $0.text == Messages.serverReady.text }
+        #expect(ready)
+        let client = try ChildProcess(arguments: [BuiltProducts.path("client")] + [
+            "--server", "127.0.0.1", "--allow-loopback", "--port", "\(port)", "--file", sample, "--count", "1"])
+        #expect(client.wait(until: Date().addingTimeInterval(20)) == .exited(0))
+        // The first transfer's last line, written while the server waits for a second client.
+        let finished = Messages.serverFinishing.line(file: "sample.txt", n: 1)
+        let seen = server.output.waitForLine(until: Date().addingTimeInterval(10)) { $0.text == finished }
+        #expect(seen, "\(server.output.snapshot.map(\.quoted))")
+        #expect(server.isRunning)
+    }
+
     private func run(_ program: String, _ arguments: [String]) throws -> (status: Termination?, stderr: [String]) {
         let child = try ChildProcess(arguments: [BuiltProducts.path(program)] + arguments)
         let status = child.wait(until: Date().addingTimeInterval(30)) ?? child.stop()

@@ -420,6 +420,41 @@ import Testing
 
     /// Eight silent connections and one that drips its header a byte at a time, inside the idle
     /// timeout: a correct client is still served, and none of them is counted.
+    /// The server's sockets wait in slices of 50 ms (`SlicedTimeout`): a peer silent for longer than
+    /// a slice is still served, and one silent past the idle timeout is cut off with its own line.
+    @Test func theIdleTimeoutIsKeptSliceBySlice() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let sink = RecordingSink()
+        let server = startServer(try serverConfiguration(port: port, count: 2, idle: 400_000_000), sink: sink)
+        #expect(sink.waitForLine(Messages.serverReady.text))
+        let content = try [UInt8](Data(contentsOf: URL(fileURLWithPath: standard)))
+        let header = TransferHeader(transfer: 1, size: UInt64(content.count), name: "sample.txt").encoded()
+        let address = try SocketAddress(host: "127.0.0.1", port: port)
+        // Silent for 250 ms twice, five slices each: less than the idle timeout each time.
+        let pausing = try Socket(family: AF_INET, type: SOCK_STREAM, context: "pausing")
+        defer { pausing.close() }
+        try pausing.connect(to: address, timeoutNanoseconds: 2_000_000_000)
+        try (header + content.prefix(1000)).withUnsafeBytes { try pausing.send($0) }
+        usleep(250_000)
+        try Array(content[1000..<50_000]).withUnsafeBytes { try pausing.send($0) }
+        usleep(250_000)
+        try Array(content[50_000...]).withUnsafeBytes { try pausing.send($0) }
+        var reply = [UInt8](repeating: 0, count: Verdict.length)
+        _ = try reply.withUnsafeMutableBytes { try pausing.receiveFully(into: $0) }
+        #expect(reply.withUnsafeBytes { Verdict.decode($0) }?.status == .identical)
+        // Silent after half the file: cut off after the idle timeout, not at the first slice.
+        let started = MonotonicClock.now()
+        let half = TransferHeader(transfer: 2, size: UInt64(content.count), name: "sample.txt").encoded() + content.prefix(50_000)
+        let stalled = try rawPeer(port: port, send: half)
+        let waited = MonotonicClock.now() - started
+        #expect(stalled?.status == .incomplete)
+        #expect(waited >= 400_000_000, "cut off after \(waited) ns")
+        let results = try server.join()
+        #expect(results.transfers.map(\.verdict) == [.identical, .incomplete])
+        #expect(sink.diagnostics.contains { $0.contains("peer silent for 0.4 s (idle timeout)") }, "\(sink.diagnostics)")
+    }
+
     @Test func slowPeersDoNotHoldACorrectClient() throws {
         defer { folder.remove() }
         let port = try freeLoopbackPort()

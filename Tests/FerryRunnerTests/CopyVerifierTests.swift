@@ -172,4 +172,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.file("store")))
         #expect(FileManager.default.fileExists(atPath: standard))
     }
+
+    /// Names are read in place, never past a record's end: the last record of each of `readdir`'s
+    /// buffers ends near the buffer's end, so with several buffers full of short names a read of a
+    /// whole `dirent` goes past it (it crashed the runner once). Under AddressSanitizer (`make
+    /// sanitize`) such a read past glibc's buffer is meant to be reported here.
+    @Test func everyNameOfAFolderOfManyBuffersIsReadWhole() throws {
+        defer { folder.remove() }
+        let names = (1...4000).map { "c\(String(repeating: "x", count: $0 % 7)).\($0)" }
+        for name in names { try folder.write("store/\(name)", bytes: []) }
+        guard let listing = OpenFolder(folder.file("store")) else {
+            Issue.record("the store could not be opened")
+            return
+        }
+        defer { listing.close() }
+        var read: [String] = []
+        listing.forEachRegularFile { read.append(String(decoding: $0.rawName, as: UTF8.self)) }
+        #expect(read.count == names.count)
+        #expect(Set(read) == Set(names))
+    }
 }

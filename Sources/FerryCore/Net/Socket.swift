@@ -107,7 +107,7 @@ public final class Socket {
     /// would otherwise hold `connect` for minutes of SYN retries). A blocking connect is bounded
     /// by SO_SNDTIMEO on Linux, which costs one call instead of a non-blocking connect and a poll.
     /// SO_SNDTIMEO stays at that bound afterwards: sends that must wait longer pass a
-    /// `SendStall` (one call per transfer fewer than setting it again).
+    /// `SlicedTimeout` (one call per transfer fewer than setting it again).
     public func connect(to address: SocketAddress, timeoutNanoseconds: UInt64) throws {
         context = address.description
         try setTimeout(SO_SNDTIMEO, nanoseconds: max(timeoutNanoseconds, 1000))
@@ -120,7 +120,7 @@ public final class Socket {
 
     /// Sends every byte of `buffer` (looping over partial sends); a send timeout without
     /// progress is retried while `stall` allows.
-    public func send(_ buffer: UnsafeRawBufferPointer, flags: Int32 = 0, stall: SendStall = .none) throws {
+    public func send(_ buffer: UnsafeRawBufferPointer, flags: Int32 = 0, stall: SlicedTimeout = .none) throws {
         let fd = descriptor
         var stall = stall
         try writeFully(buffer, "send", context, retrying: { stall.allowsRetry(after: $0) }) {
@@ -132,7 +132,7 @@ public final class Socket {
 
     /// Sends `count` bytes of `file` from its start with `sendfile(2)`, at most `chunk` bytes a
     /// call; a send timeout without progress is retried while `stall` allows.
-    public func sendFile(_ file: OpenFile, count: UInt64, chunk: Int, stall: SendStall = .none) throws {
+    public func sendFile(_ file: OpenFile, count: UInt64, chunk: Int, stall: SlicedTimeout = .none) throws {
         var stall = stall
         var offset: off_t = 0
         let end = off_t(count)
@@ -154,6 +154,22 @@ public final class Socket {
     @inline(__always)
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         try systemCall("recv", context) { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, 0) }
+    }
+
+    /// Receives up to `buffer.count` bytes, waiting out receive timeouts while `stall` allows and
+    /// calling `whileWaiting` after each one. Returns 0 at the end of the stream; throws EAGAIN
+    /// once `stall` has run out.
+    @inline(__always)
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, stall: inout SlicedTimeout, whileWaiting: () -> Void) throws -> Int {
+        while true {
+            do {
+                let got = try receive(into: buffer)
+                stall.progressed()
+                return got
+            } catch let error as SystemError where stall.allowsRetry(after: error) {
+                whileWaiting()
+            }
+        }
     }
 
     /// Receives what is there without waiting: nil when nothing is (EAGAIN), 0 at the end of the stream.

@@ -23,7 +23,7 @@ public func systemCall<Result: BinaryInteger>(
 /// Hands `buffer` to `write` until every byte is taken, looping over partial writes.
 /// The single place partial writes are handled, for files and sockets alike.
 /// `retrying` is asked about each error: true tries the write again (a send timeout slice that
-/// made no progress, see `SendStall`), false throws it.
+/// made no progress, see `SlicedTimeout`), false throws it.
 @inline(__always)
 public func writeFully(
     _ buffer: UnsafeRawBufferPointer, _ call: String, _ context: @autoclosure () -> String,

@@ -37,42 +37,67 @@ struct HeaderGate {
     }
 
     /// The next connection with its header in `buffer`, and how many bytes of `buffer` it filled.
+    ///
+    /// While nothing waits, it sleeps in `accept` itself (one call per transfer, as a plain C server
+    /// makes): the listener's receive timeout, one wait slice (`TransferDefaults.heldLinesLimit`),
+    /// ends it after 50 ms without a client, and held lines go out. After that, and while
+    /// connections wait for their headers, it waits in `poll`.
     mutating func next(from listener: Socket, buffer: UnsafeMutableRawBufferPointer) throws -> (Socket, filled: Int) {
-        var quietFor: Int32 = 50
+        var quiet = false
         while true {
+            if waiting.isEmpty && !quiet {
+                switch accept(listener) {
+                case .connection(let connection):
+                    // Most clients send their header at once: take it without waiting in line.
+                    if let filled = firstBytes(of: connection, into: buffer) { return (connection, filled) }
+                case .timedOut:
+                    // Held lines wait only while clients keep coming.
+                    sink.flush()
+                    quiet = true
+                case .failed:
+                    break
+                }
+                continue
+            }
             var polled = [pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)]
             polled += waiting.map { pollfd(fd: $0.socket.descriptor, events: Int16(POLLIN), revents: 0) }
             // Never longer than until the first waiting connection's header time runs out.
-            let expiry = millisecondsToFirstExpiry()
-            let timeout = waiting.isEmpty ? quietFor : (quietFor < 0 ? expiry : min(quietFor, expiry))
+            let quietFor: Int32 = quiet ? (waiting.isEmpty ? -1 : 1000) : Int32(TransferDefaults.heldLinesLimit / 1_000_000)
+            let timeout = waiting.isEmpty ? quietFor : (quietFor < 0 ? millisecondsToFirstExpiry() : min(quietFor, millisecondsToFirstExpiry()))
             let count = try systemCall("poll", listener.context) { poll(&polled, nfds_t(polled.count), timeout) }
             // Headers that arrived (also while a transfer ran) are taken before any timeout is judged.
             let readable = Set(polled.dropFirst().filter { $0.revents != 0 }.map(\.fd))
             if !readable.isEmpty, let ready = takeReadable(readable, buffer: buffer) { return ready }
             dropExpired()
             if count == 0 {
-                // Held lines wait only while clients keep coming: after 50 ms without one they go out.
-                sink.flush()
-                quietFor = waiting.isEmpty ? -1 : 1000
+                if !quiet { sink.flush() }
+                quiet = true
                 continue
             }
-            if polled[0].revents != 0, let connection = accept(listener) {
-                // Most clients send their header at once: take it without waiting in line.
-                if let filled = firstBytes(of: connection, into: buffer) { return (connection, filled) }
+            if polled[0].revents != 0, case .connection(let connection) = accept(listener),
+               let filled = firstBytes(of: connection, into: buffer) {
+                return (connection, filled)
             }
         }
     }
 
-    /// Accepts a connection; nil when it was aborted before it was taken.
-    private func accept(_ listener: Socket) -> Socket? {
+    private enum Accepted {
+        case connection(Socket)
+        /// No connection within the listener's receive timeout.
+        case timedOut
+        /// One aborted before it was taken, or a network gone for a moment (reported).
+        case failed
+    }
+
+    /// Accepts a connection, waiting at most the listener's receive timeout.
+    private func accept(_ listener: Socket) -> Accepted {
         do {
-            return try listener.accept().socket
+            return .connection(try listener.accept().socket)
         } catch let error as SystemError where error.code == EAGAIN {
-            return nil
+            return .timedOut
         } catch {
-            // A connection aborted before it was taken, or a network gone for a moment: wait for the next.
             sink.diagnostic("server: accept: \(error); waiting for the next client")
-            return nil
+            return .failed
         }
     }
 

@@ -16,8 +16,9 @@ struct StreamReceiver {
         let listener = try Socket(family: address.family, type: SOCK_STREAM, context: address.description)
         do {
             try listener.setReuseAddress()
-            // Accepted connections inherit the idle timeout: no calls per connection to set it.
-            try listener.setIdleTimeout(nanoseconds: configuration.idleTimeout)
+            // `accept` waits one slice; accepted connections inherit it, and wait out their idle
+            // timeout slice by slice (`SlicedTimeout`): no calls per connection to set it.
+            try listener.setIdleTimeout(nanoseconds: slice(configuration))
             // A connection is taken once its first bytes arrived (or it closed), not at the bare end of
             // the handshake: the header is then there at once, without a `recv` that finds nothing and
             // a `poll` for it, and a peer that never sends waits in the kernel, not in the header gate.
@@ -30,6 +31,15 @@ struct StreamReceiver {
         }
         return listener
     }
+
+    /// How long the server's sockets wait before it looks up (flushes held lines, checks the idle
+    /// timeout): one wait slice, or the idle timeout when that is shorter.
+    private static func slice(_ configuration: ServerConfiguration) -> UInt64 {
+        min(TransferDefaults.heldLinesLimit, configuration.idleTimeout)
+    }
+
+    /// The idle timeout of one wait, slice by slice.
+    private var idle: SlicedTimeout { SlicedTimeout(limit: configuration.idleTimeout, slice: Self.slice(configuration)) }
 
     /// Prints the ready line and receives every transfer, one connection each, on `listener`.
     /// Each transfer's record goes to the context's recorder.
@@ -87,7 +97,7 @@ struct StreamReceiver {
         let verdict = Verdict(
             status: outcome.status, detail: outcome.detailCode, transfer: outcome.transfer, received: outcome.received)
         verdict.encoded().withUnsafeBytes { bytes in
-            do { try connection.send(bytes) } catch { outcome.note("verdict not delivered: \(error)") }
+            do { try connection.send(bytes, stall: idle) } catch { outcome.note("verdict not delivered: \(error)") }
         }
         let peer = connection.context
         connection.close()
@@ -127,10 +137,12 @@ struct StreamReceiver {
         atLeast needed: Int, from connection: Socket, into buffer: UnsafeMutableRawBufferPointer, after filled: Int, what: String
     ) throws -> Int {
         var filled = filled
+        var idle = idle
         while filled < needed {
             let got: Int
             do {
-                got = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                got = try connection.receive(
+                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), stall: &idle, whileWaiting: flushHeldLines)
             } catch let error as SystemError where error.code == EAGAIN {
                 throw TransferFailure.incomplete(idleText)
             } catch let error as SystemError where error.code == ECONNRESET && filled == 0 {
@@ -184,6 +196,7 @@ struct StreamReceiver {
         // Payload bytes that came with the header move to the buffer's start.
         var filled = early.count
         if filled > 0 { memmove(buffer.baseAddress!, early.baseAddress!, filled) }
+        var idle = idle
         while received < header.size && failure == nil {
             let room = Int(min(UInt64(chunkLimit), header.size - received))
             // Whatever one `recv` gives, after the bytes that came with the header if any.
@@ -191,7 +204,8 @@ struct StreamReceiver {
             while filled < target {
                 let got: Int
                 do {
-                    got = try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<room]))
+                    got = try connection.receive(
+                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<room]), stall: &idle, whileWaiting: flushHeldLines)
                 } catch {
                     failure = .incomplete((error as? SystemError)?.code == EAGAIN ? idleText : "\(error)")
                     break
@@ -217,7 +231,7 @@ struct StreamReceiver {
             }
             try comparison.consume(chunk)
             received += UInt64(chunk.count)
-            sink.flush(ifOlderThan: 50_000_000)
+            flushHeldLines()
             if failure == nil && received < header.size && MonotonicClock.now() > deadline {
                 failure = .incomplete(
                     "\(received) of \(header.size) bytes after \(Formatting.fixed(Double(limit) / 1e9, decimals: 1)) s, "
@@ -225,6 +239,11 @@ struct StreamReceiver {
             }
         }
         return failure == nil ? .complete : .partial
+    }
+
+    /// Held lines go out while a transfer runs or waits, at least every wait slice.
+    private func flushHeldLines() {
+        sink.flush(ifOlderThan: TransferDefaults.heldLinesLimit)
     }
 
     private var idleText: String {

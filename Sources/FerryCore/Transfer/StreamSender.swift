@@ -9,7 +9,7 @@ struct StreamSender: TransferSender {
         let header = TransferHeader(transfer: UInt32(truncatingIfNeeded: n), size: payload.size, name: payload.name).encoded()
         let (connection, started, slice) = try connect()
         let connected = MonotonicClock.now()
-        let result = exchange(header: header, on: connection, stall: SendStall(limit: configuration.idleTimeout, slice: slice))
+        let result = exchange(header: header, on: connection, stall: SlicedTimeout(limit: configuration.idleTimeout, slice: slice))
         let tcp = configuration.jsonPath == nil ? nil : Self.counts(of: connection, connectNanoseconds: connected - started)
         connection.close()
         switch result {
@@ -34,7 +34,7 @@ struct StreamSender: TransferSender {
     /// The longest one `connect` attempt may take.
     static let attemptLimit: UInt64 = 1_500_000_000
 
-    /// A connect bound shorter than this is not kept as the send timeout slice (`SendStall`):
+    /// A connect bound shorter than this is not kept as the send timeout slice (`SlicedTimeout`):
     /// SO_SNDTIMEO is set again, to the usual slice.
     static let shortestSlice: UInt64 = 100_000_000
 
@@ -86,7 +86,7 @@ struct StreamSender: TransferSender {
     }
 
     /// Sends the header and the file and waits for the verdict.
-    private func exchange(header: [UInt8], on connection: Socket, stall: SendStall) -> Result<Verdict, Error> {
+    private func exchange(header: [UInt8], on connection: Socket, stall: SlicedTimeout) -> Result<Verdict, Error> {
         var sendError: Error?
         do {
             try header.withUnsafeBytes { bytes in

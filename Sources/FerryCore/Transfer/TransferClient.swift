@@ -47,8 +47,8 @@ public final class TransferClient {
                 n: n, ms: printedMs, bytes: size, verdict: outcome.status,
                 detail: outcome.status == .identical ? nil : outcome.words, datagrams: outcome.datagrams, tcp: outcome.tcp))
             if outcome.status == nil { lost += 1 }
-            // Held lines go out at least every 50 ms, so a reader sees progress without a wake-up per line.
-            sink.flush(ifOlderThan: 50_000_000)
+            // A reader sees progress this often, without a wake-up per line.
+            sink.flush(ifOlderThan: TransferDefaults.heldLinesLimit)
         }
         sink.out(Messages.clientAverage.line(file: name, ms: Formatting.milliseconds(recorder.summary.timing.averageMs)))
         let results = try recorder.finish(file: name)

@@ -17,6 +17,10 @@ public enum TransferDefaults {
     public static let maximumSize: UInt64 = 16 << 30
     /// The server's store folder.
     public static let store = "received"
+    /// How long (nanoseconds) stdout lines held for a pipe (see `StandardStreams`) may wait while
+    /// the program goes on: a reader sees progress this often, without a wake-up per line. Also the
+    /// TCP server's wait slice (see `SlicedTimeout`).
+    public static let heldLinesLimit: UInt64 = 50_000_000
     /// How long (nanoseconds) a new TCP connection may take to send its whole header.
     public static let headerTimeout: UInt64 = 2_000_000_000
 

@@ -86,9 +86,13 @@ final class OpenFolder {
         return FolderEntry(raw, info)
     }
 
-    /// An entry's name's bytes.
-    private static func name(_ entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
-        withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
+    /// An entry's name's bytes, read in place. Not through `entry.pointee`: that copies a whole
+    /// `dirent` (280 bytes), while a record is only `d_reclen` bytes long (24 for a short name),
+    /// and the last record of `readdir`'s buffer may end just before an unmapped page. Copying
+    /// it crashed the runner once while it removed 10,000 passing copies.
+    static func name(_ entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
+        let start = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return Array(UnsafeRawBufferPointer(start: start, count: strlen(start.assumingMemoryBound(to: CChar.self))))
     }
 
     /// Removes the folder at `path` and everything in it: files unlinked by the folder's

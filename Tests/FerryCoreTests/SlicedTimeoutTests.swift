@@ -4,15 +4,15 @@ import Foundation
 import Glibc
 import Testing
 
-@Suite struct SendStallTests {
+@Suite struct SlicedTimeoutTests {
     @Test func withoutALimitTheFirstTimeoutEndsTheSend() {
-        var stall = SendStall.none
+        var stall = SlicedTimeout.none
         let mayWait = stall.mayWait(now: 5_000_000_000)
         #expect(!mayWait)
     }
 
     @Test func slicesAreRetriedUntilTheLimitPassesWithoutProgress() {
-        var stall = SendStall(limit: 10_000_000_000, slice: 1_500_000_000)
+        var stall = SlicedTimeout(limit: 10_000_000_000, slice: 1_500_000_000)
         // The first timed-out slice began 1.5 s before it ended.
         let answers = [101_500_000_000, 109_900_000_000, 110_100_000_000].map { stall.mayWait(now: $0) }
         #expect(answers == [true, true, false])
