@@ -118,7 +118,7 @@ extension Benchmark {
         for row in rows where row.contender == "ferry" {
             guard let cfast = rows.first(where: { $0.contender == "cfast" && $0.size == row.size && $0.side == row.side }) else { continue }
             let extra = row.perTransfer - cfast.perTransfer
-            lines.append("- \(Self.sizeLabel(row.size)) \(row.side): \(Formatting.fixed(abs(extra), decimals: 1)) \(extra < 0 ? "fewer" : "more") than cfast \(extra <= 2.05 ? "(met)" : "(MISSED)")")
+            lines.append("- \(Self.sizeLabel(row.size)) \(row.side): \(Formatting.fixed(abs(extra), decimals: 1)) \(extra <= -0.05 ? "fewer" : "more") than cfast \(extra <= 2.05 ? "(met)" : "(MISSED)")")
         }
         return lines
     }

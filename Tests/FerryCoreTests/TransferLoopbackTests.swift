@@ -420,6 +420,34 @@ import Testing
 
     /// Eight silent connections and one that drips its header a byte at a time, inside the idle
     /// timeout: a correct client is still served, and none of them is counted.
+    /// The verdict and the end of the stream come together (one segment), so a client's close is
+    /// always the second and TIME_WAIT stays on the server: when the client closed first, tens
+    /// of thousands of its TIME_WAIT sockets slowed every `connect` (docs/performance.md).
+    @Test func theStreamHasEndedWhenTheVerdictIsRead() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let count = 30
+        let sink = RecordingSink()
+        let server = startServer(try serverConfiguration(port: port, count: count), sink: sink)
+        #expect(sink.waitForLine(Messages.serverReady.text))
+        let message = TransferHeader(transfer: 1, size: 5, name: "sample.txt").encoded() + Array("short".utf8)
+        var endedWithTheVerdict = 0
+        for _ in 0..<count {
+            let socket = try Socket(family: AF_INET, type: SOCK_STREAM, context: "peer")
+            defer { socket.close() }
+            try socket.connect(to: SocketAddress(host: "127.0.0.1", port: port), timeoutNanoseconds: 2_000_000_000)
+            try message.withUnsafeBytes { try socket.send($0) }
+            var reply = [UInt8](repeating: 0, count: Verdict.length)
+            let got = try reply.withUnsafeMutableBytes { try socket.receiveFully(into: $0) }
+            #expect(got == Verdict.length)
+            // Not waiting: the end must already be there.
+            var byte: UInt8 = 0
+            if try withUnsafeMutableBytes(of: &byte, { try socket.receiveWaiting(into: $0) }) == 0 { endedWithTheVerdict += 1 }
+        }
+        #expect(endedWithTheVerdict == count)
+        #expect(try server.join().transfers.count == count)
+    }
+
     /// The server's sockets wait in slices of 50 ms (`SlicedTimeout`): a peer silent for longer than
     /// a slice is still served, and one silent past the idle timeout is cut off with its own line.
     @Test func theIdleTimeoutIsKeptSliceBySlice() throws {
