@@ -418,8 +418,6 @@ import Testing
         #expect((partial[.size] as? Int) == 0)
     }
 
-    /// Eight silent connections and one that drips its header a byte at a time, inside the idle
-    /// timeout: a correct client is still served, and none of them is counted.
     /// The verdict and the end of the stream come together (one segment), so a client's close is
     /// always the second and TIME_WAIT stays on the server: when the client closed first, tens
     /// of thousands of its TIME_WAIT sockets slowed every `connect` (docs/performance.md).
@@ -446,6 +444,26 @@ import Testing
         }
         #expect(endedWithTheVerdict == count)
         #expect(try server.join().transfers.count == count)
+    }
+
+    /// A verdict on a connection with bytes still unread (a refusal after the header, a store
+    /// failure, a peer sending more than it announced) is sent at once: held back to go with the
+    /// FIN, it would be thrown away by the reset that closing with unread data sends.
+    @Test func aRefusedHeaderWithItsPayloadStillGetsItsVerdict() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let sink = RecordingSink()
+        var configuration = try serverConfiguration(port: port, count: 2)
+        configuration.maximumSize = 50_000
+        let server = startServer(configuration, sink: sink)
+        #expect(sink.waitForLine(Messages.serverReady.text))
+        let payload = [UInt8](repeating: 7, count: 100_000)
+        let tooLarge = TransferHeader(transfer: 1, size: UInt64(payload.count), name: "sample.txt").encoded() + payload
+        #expect(try rawPeer(port: port, send: tooLarge)?.detail == HeaderRefusal.tooLarge.rawValue)
+        // More than announced: the copy is judged on what was announced, and the verdict still comes.
+        let more = TransferHeader(transfer: 2, size: 10, name: "sample.txt").encoded() + payload
+        #expect(try rawPeer(port: port, send: more)?.status == .different)
+        #expect(try server.join().transfers.map(\.verdict) == [.refused, .different])
     }
 
     /// The server's sockets wait in slices of 50 ms (`SlicedTimeout`): a peer silent for longer than
@@ -483,6 +501,8 @@ import Testing
         #expect(sink.diagnostics.contains { $0.contains("peer silent for 0.4 s (idle timeout)") }, "\(sink.diagnostics)")
     }
 
+    /// Eight silent connections and one that drips its header a byte at a time, inside the idle
+    /// timeout: a correct client is still served, and none of them is counted.
     @Test func slowPeersDoNotHoldACorrectClient() throws {
         defer { folder.remove() }
         let port = try freeLoopbackPort()

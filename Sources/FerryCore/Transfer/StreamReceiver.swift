@@ -33,9 +33,10 @@ struct StreamReceiver {
     }
 
     /// How long the server's sockets wait before it looks up (flushes held lines, checks the idle
-    /// timeout): one wait slice, or the idle timeout when that is shorter.
+    /// timeout): one wait slice, or the idle timeout when that is shorter, and never under 1 ms
+    /// (a timeout of 0 would mean no timeout at all).
     private static func slice(_ configuration: ServerConfiguration) -> UInt64 {
-        min(TransferDefaults.heldLinesLimit, configuration.idleTimeout)
+        max(min(TransferDefaults.heldLinesLimit, configuration.idleTimeout), 1_000_000)
     }
 
     /// The idle timeout of one wait, slice by slice.
@@ -47,8 +48,9 @@ struct StreamReceiver {
     ///   still counts: its connection was made).
     func run(on listener: Socket) throws -> (String, [RefusedStart]) {
         // Room for a whole header with the longest name, whatever --buffer-size says.
+        // One byte more, for the look past a payload's announced end (`receiveInto`).
         let buffer = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: max(configuration.bufferSize, TransferHeader.fixedLength + TransferHeader.maximumNameLength), alignment: 16)
+            byteCount: max(configuration.bufferSize, TransferHeader.fixedLength + TransferHeader.maximumNameLength) + 1, alignment: 16)
         defer { buffer.deallocate() }
 
         sink.out(Messages.serverReady.text)
@@ -76,14 +78,14 @@ struct StreamReceiver {
         var outcome = Outcome(name: context.fallbackName)
         var startPrinted = false
         do {
-            let (header, payloadStart, payloadBytes) = try readHeader(connection, buffer: buffer, filled: filled, into: &outcome)
+            let (header, payloadStart, payloadBytes, overran) = try readHeader(connection, buffer: buffer, filled: filled, into: &outcome)
             outcome.name = header.name
             outcome.transfer = header.transfer
             context.lines.starting(header.name, n)
             startPrinted = true
             // Payload bytes that came with the header are taken first, before the buffer is reused.
             let early = UnsafeRawBufferPointer(rebasing: buffer[payloadStart..<payloadStart + payloadBytes])
-            try receivePayload(n, header: header, connection: connection, buffer: buffer, early: early, into: &outcome)
+            try receivePayload(n, header: header, connection: connection, buffer: buffer, early: early, overran: overran, into: &outcome)
         } catch TransferFailure.empty {
             sink.diagnostic("server: connection from \(connection.context) \(HeaderGate.closedEmpty); not counted as a transfer")
             connection.close()
@@ -102,8 +104,12 @@ struct StreamReceiver {
         // (a race the server loses when it is slowed, as under the runner on two CPUs), its
         // TIME_WAIT sockets piled up, 17,000 in 100,000 transfers, and each `connect` searched
         // them for a free port: the client spent 46 s of 79 in the kernel (docs/performance.md).
+        // Only when nothing is left unread: closing with unread bytes sends a reset instead of a
+        // FIN, and a held verdict would go with it (a refusal, a store failure, a peer that sent
+        // more than it announced); those verdicts are sent at once, ahead of the reset.
+        let hold = outcome.readToEnd && (outcome.status == .identical || outcome.status == .different)
         verdict.encoded().withUnsafeBytes { bytes in
-            do { try connection.send(bytes, flags: Int32(MSG_MORE), stall: idle) } catch { outcome.note("verdict not delivered: \(error)") }
+            do { try connection.send(bytes, flags: hold ? Int32(MSG_MORE) : 0, stall: idle) } catch { outcome.note("verdict not delivered: \(error)") }
         }
         let peer = connection.context
         connection.close()
@@ -114,10 +120,11 @@ struct StreamReceiver {
     /// Reads the rest of the header after the `filled` bytes the gate took, with as few calls as
     /// the data allows: each `recv` takes all that is there, so the header, the name and often the
     /// first payload bytes arrive together.
-    /// - Returns: the header and how many payload bytes already sit in `buffer` after it.
+    /// - Returns: the header, how many payload bytes already sit in `buffer` after it, and whether
+    ///   more came than the header announced.
     private func readHeader(
         _ connection: Socket, buffer: UnsafeMutableRawBufferPointer, filled: Int, into outcome: inout Outcome
-    ) throws -> (TransferHeader, payloadStart: Int, payloadBytes: Int) {
+    ) throws -> (TransferHeader, payloadStart: Int, payloadBytes: Int, overran: Bool) {
         var filled = try receive(atLeast: TransferHeader.fixedLength, from: connection, into: buffer, after: filled, what: "header")
         let fixed: TransferHeader.Fixed
         do {
@@ -131,7 +138,8 @@ struct StreamReceiver {
         let headerBytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<headerLength]))
         do {
             let header = try TransferHeader.decode(headerBytes, maximumSize: configuration.maximumSize)
-            return (header, headerLength, Int(min(UInt64(filled - headerLength), header.size)))
+            let after = UInt64(filled - headerLength)
+            return (header, headerLength, Int(min(after, header.size)), after > header.size)
         } catch {
             if let name = try? NameRules.validate(headerBytes[TransferHeader.fixedLength...]) { outcome.name = name }
             throw TransferFailure.refused(error)
@@ -161,23 +169,26 @@ struct StreamReceiver {
         return filled
     }
 
+    /// `overran`: more bytes than announced came with the header.
     private func receivePayload(
         _ n: Int, header: TransferHeader, connection: Socket, buffer: UnsafeMutableRawBufferPointer,
-        early: UnsafeRawBufferPointer, into outcome: inout Outcome
+        early: UnsafeRawBufferPointer, overran: Bool, into outcome: inout Outcome
     ) throws {
         var comparison = StreamingComparison(against: standard)
         var failure: TransferFailure?
         var received: UInt64 = 0
+        var overran = overran
         do {
             outcome.stored = try store.receiving(n) { file in
                 try receiveInto(file, header: header, connection: connection, buffer: buffer, early: early,
-                                comparison: &comparison, received: &received, failure: &failure)
+                                comparison: &comparison, received: &received, overran: &overran, failure: &failure)
             }
         } catch {
             outcome.received = received
             throw TransferFailure.storeFailed("\(error)")
         }
         outcome.received = received
+        outcome.readToEnd = failure == nil && received == header.size && !overran
         if let failure { throw failure }
         if !comparison.isIdentical {
             let why = header.size == standard.size ? "content differs from the standard" :
@@ -194,9 +205,11 @@ struct StreamReceiver {
     /// - Returns: what to do with the copy: complete, partial, or nothing when the store is full.
     private func receiveInto(
         _ file: OpenFile, header: TransferHeader, connection: Socket, buffer: UnsafeMutableRawBufferPointer,
-        early: UnsafeRawBufferPointer, comparison: inout StreamingComparison, received: inout UInt64, failure: inout TransferFailure?
+        early: UnsafeRawBufferPointer, comparison: inout StreamingComparison, received: inout UInt64, overran: inout Bool,
+        failure: inout TransferFailure?
     ) throws -> CopyStore.Disposition {
-        let chunkLimit = min(configuration.bufferSize, buffer.count)
+        // One byte of the buffer is kept for the look past the announced end (below).
+        let chunkLimit = min(configuration.bufferSize, buffer.count - 1)
         let limit = TransferDefaults.timeLimit(forSize: header.size)
         let deadline = MonotonicClock.now() &+ limit
         // Payload bytes that came with the header move to the buffer's start.
@@ -205,13 +218,16 @@ struct StreamReceiver {
         var idle = idle
         while received < header.size && failure == nil {
             let room = Int(min(UInt64(chunkLimit), header.size - received))
+            // The read that ends the announced payload asks for one byte more, at no cost: one
+            // that comes means the peer sent more than it announced (it is not stored).
+            let end = UInt64(room) == header.size - received ? room + 1 : room
             // Whatever one `recv` gives, after the bytes that came with the header if any.
             let target = min(room, filled + 1)
             while filled < target {
                 let got: Int
                 do {
                     got = try connection.receive(
-                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<room]), stall: &idle, whileWaiting: flushHeldLines)
+                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<end]), stall: &idle, whileWaiting: flushHeldLines)
                 } catch {
                     failure = .incomplete((error as? SystemError)?.code == EAGAIN ? idleText : "\(error)")
                     break
@@ -221,6 +237,10 @@ struct StreamReceiver {
                     break
                 }
                 filled += got
+            }
+            if UInt64(filled) > header.size - received {
+                overran = true
+                filled = Int(header.size - received)
             }
             // What arrived is kept and compared, also when the transfer broke off.
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
