@@ -39,7 +39,7 @@ public struct SlicedTimeout: Sendable {
         error.code == EAGAIN && mayWait()
     }
 
-    /// A slice ended without progress: true when the send may try again.
+    /// A slice ended without progress: true when the call may try again.
     public mutating func mayWait(now: UInt64 = MonotonicClock.now()) -> Bool {
         guard limit > 0 else { return false }
         let since = stalledSince ?? (now &- min(slice, now))

@@ -39,8 +39,8 @@ struct HeaderGate {
     /// The next connection with its header in `buffer`, and how many bytes of `buffer` it filled.
     ///
     /// While nothing waits, it sleeps in `accept` itself (one call per transfer, as a plain C server
-    /// makes): the listener's receive timeout, one wait slice (`TransferDefaults.heldLinesLimit`),
-    /// ends it after 50 ms without a client, and held lines go out. After that, and while
+    /// makes): the listener's receive timeout, one wait slice (`TransferDefaults.heldLinesLimit`,
+    /// or `--idle-timeout` when shorter), ends it after 50 ms without a client, and held lines go out. After that, and while
     /// connections wait for their headers, it waits in `poll`.
     mutating func next(from listener: Socket, buffer: UnsafeMutableRawBufferPointer) throws -> (Socket, filled: Int) {
         var quiet = false
