@@ -9,8 +9,9 @@ struct Outcome {
     var stored: String?
     /// Datagram counts, for udp and rudp.
     var datagrams: DatagramCounts?
-    /// TCP: the announced payload was read whole and no byte beyond it was seen, so closing sends
-    /// a FIN, not a reset that would throw away a verdict still held back.
+    /// TCP: the announced payload was read whole, without a failure, and no byte beyond it was
+    /// seen (the verdict is then `identical` or `different`), so closing sends a FIN, not a reset
+    /// that would throw away a verdict still held back.
     var readToEnd = false
 
     mutating func apply(_ failure: TransferFailure) {

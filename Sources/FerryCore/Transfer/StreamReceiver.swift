@@ -107,9 +107,8 @@ struct StreamReceiver {
         // Only when nothing is left unread: closing with unread bytes sends a reset instead of a
         // FIN, and a held verdict would go with it (a refusal, a store failure, a peer that sent
         // more than it announced); those verdicts are sent at once, ahead of the reset.
-        let hold = outcome.readToEnd && (outcome.status == .identical || outcome.status == .different)
         verdict.encoded().withUnsafeBytes { bytes in
-            do { try connection.send(bytes, flags: hold ? Int32(MSG_MORE) : 0, stall: idle) } catch { outcome.note("verdict not delivered: \(error)") }
+            do { try connection.send(bytes, flags: outcome.readToEnd ? Int32(MSG_MORE) : 0, stall: idle) } catch { outcome.note("verdict not delivered: \(error)") }
         }
         let peer = connection.context
         connection.close()
