@@ -3,8 +3,9 @@ import Glibc
 
 /// Reads the transfers of a results file one record at a time, so that a million transfers cost
 /// one record's memory, not the document's: the layout `ResultsRecorder` writes (each record on a
-/// line of its own between `"transfers" : [` and `],`). A file of another layout (written whole
-/// by `ResultsFile.write`) is decoded whole instead.
+/// line of its own between `"transfers" : [` and `],`), each line read by `RecordLine` or, when
+/// it is not in the recorder's own form, by `JSONDecoder`. A file of another layout (written
+/// whole by `ResultsFile.write`) is decoded whole instead.
 public enum ResultsReader {
     /// Calls `body` with each transfer of the results file at `path`, in order.
     /// - Returns: false when the file cannot be read or is not results (`body` may then have
@@ -31,7 +32,10 @@ public enum ResultsReader {
                 return .next
             }
             if bytes.first == UInt8(ascii: "]") { return .end }
-            guard bytes.first == UInt8(ascii: "{"), let decoded = try? decoder.decode(TransferRecord.self, from: Data(bytes)) else { return .whole }
+            // The recorder's own form is read directly; any other line as `JSONDecoder` reads it.
+            guard bytes.first == UInt8(ascii: "{"),
+                let decoded = RecordLine.parse(bytes) ?? (try? decoder.decode(TransferRecord.self, from: Data(bytes)))
+            else { return .whole }
             record = decoded
             return .next
         }) {

@@ -125,6 +125,12 @@ public struct CopyLocation: Sendable {
         namePattern?.replacingOccurrences(of: "{n}", with: String(n - 1 + counterBase))
     }
 
+    /// The name of copy `n` (1-based) from a pattern's parts around its one `{n}`: what
+    /// `name(ofCopy:)` gives, without Foundation's string search for each of a million copies.
+    func rawName(ofCopy n: Int, parts: (prefix: [UInt8], suffix: [UInt8])) -> [UInt8] {
+        parts.prefix + String(n - 1 + counterBase).utf8 + parts.suffix
+    }
+
     /// A pattern's bytes before and after its `{n}`, when it holds exactly one.
     var patternParts: (prefix: [UInt8], suffix: [UInt8])? {
         guard let parts = namePattern?.components(separatedBy: "{n}"), parts.count == 2 else { return nil }
@@ -255,6 +261,13 @@ public struct CopyVerifier {
         if descriptor >= 0 { close(descriptor) }
     }
 
+    /// Copies judged by name are prefetched in blocks of this many, up to `prefetchers` blocks
+    /// ahead of the one judged, and only their first `prefetchBytes` (the kernel reads further
+    /// ahead by itself as a large copy is read): what is read ahead stays under 128 MiB.
+    static let prefetchBlock = 128
+    static let prefetchers = 16
+    static let prefetchBytes = 64 << 10
+
     /// The most extra files listed by name when copies are verified by name; the rest are counted.
     static let listedExtraFiles = 1000
 
@@ -266,19 +279,39 @@ public struct CopyVerifier {
         var result = Verification(identical: 0, differing: 0, missing: 0)
         result.standardBytes = reference.size
         let isFresh = { (entry: FolderEntry) in
-            (before[entry.rawName].map { entry.modified > $0 } ?? true) && !location.fixtures.contains("\(location.folder)/\(entry.name)")
+            (before.isEmpty || before[entry.rawName].map { entry.modified > $0 } ?? true)
+                && (location.fixtures.isEmpty || !location.fixtures.contains("\(location.folder)/\(entry.name)"))
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var linked: [FileIdentity: String] = [:]
-        for n in stride(from: 1, through: expected, by: 1) {
-            let entry = location.name(ofCopy: n).flatMap { folder.regularFile(named: $0) }.flatMap { isFresh($0) ? $0 : nil }
-            Self.judge(copy: n, entry, in: folder, against: reference, buffer: buffer, linked: &linked, into: &result)
-        }
+        // Copies are judged here block by block, in order, while up to `prefetchers` threads ask
+        // the kernel to read the next blocks' copies (`OpenFolder.prefetch`): reading one copy
+        // after another waited for the disk at each (the page cache does not keep a million
+        // copies here, docs/performance.md), and reads asked for together overlap.
+        let block = Self.prefetchBlock
+        let copies = { @Sendable (index: Int) in (index * block + 1)...min(expected, (index + 1) * block) }
+        let descriptor = folder.descriptor
+        let names = location
+        OrderedPool.run(
+            count: (expected + block - 1) / block, width: Self.prefetchers, lockstep: true,
+            work: { index in
+                for n in copies(index) {
+                    OpenFolder.prefetch(names.rawName(ofCopy: n, parts: parts), in: descriptor, bytes: Self.prefetchBytes)
+                }
+            },
+            deliver: { index, _ in
+                for n in copies(index) {
+                    let entry = folder.regularFile(named: location.rawName(ofCopy: n, parts: parts)).flatMap { isFresh($0) ? $0 : nil }
+                    Self.judge(copy: n, entry, in: folder, against: reference, buffer: buffer, linked: &linked, into: &result)
+                }
+                return true
+            })
         var extra: [String] = []
         var extraCount = 0
-        folder.forEachRegularFile { entry in
-            guard isFresh(entry), location.copy(named: entry.rawName, parts: parts, expected: expected) == nil else { return }
+        // Only the names that are not copies are looked up: a million copies are not stat'ed twice.
+        folder.forEachRegularFile(named: { location.copy(named: $0, parts: parts, expected: expected) == nil }) { entry in
+            guard isFresh(entry) else { return }
             extraCount += 1
             if extra.count < Self.listedExtraFiles { extra.append(entry.name) }
         }

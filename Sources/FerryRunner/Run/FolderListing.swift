@@ -62,13 +62,13 @@ final class OpenFolder {
     }
 
     /// Calls `body` with every regular file (symbolic links and hidden names left out), one at a
-    /// time, keeping none.
-    func forEachRegularFile(_ body: (FolderEntry) -> Void) {
+    /// time, keeping none; with `named`, only for names it accepts, the others not even looked up.
+    func forEachRegularFile(named wanted: ([UInt8]) -> Bool = { _ in true }, _ body: (FolderEntry) -> Void) {
         guard let stream else { return }
         rewinddir(stream)
         while let entry = readdir(stream) {
             let raw = Self.name(entry)
-            guard let first = raw.first, first != UInt8(ascii: ".") else { continue }
+            guard let first = raw.first, first != UInt8(ascii: "."), wanted(raw) else { continue }
             var info = stat()
             let found = Self.withCName(raw) { fstatat(dirfd(stream), $0, &info, AT_SYMLINK_NOFOLLOW) }
             guard found == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
@@ -76,9 +76,8 @@ final class OpenFolder {
         }
     }
 
-    /// The regular file `name` in this folder; nil when there is none (or it is something else).
-    func regularFile(named name: String) -> FolderEntry? {
-        let raw = Array(name.utf8)
+    /// The regular file named `raw` in this folder; nil when there is none (or it is something else).
+    func regularFile(named raw: [UInt8]) -> FolderEntry? {
         var info = stat()
         guard Self.withCName(raw, { fstatat(descriptor, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0,
             (info.st_mode & S_IFMT) == S_IFREG
@@ -95,23 +94,26 @@ final class OpenFolder {
         return Array(UnsafeRawBufferPointer(start: start, count: strlen(start.assumingMemoryBound(to: CChar.self))))
     }
 
-    /// Removes the folder at `path` and everything in it: files unlinked by the folder's
-    /// descriptor in one `readdir` pass (a million copies go without a list of their names), any
-    /// subfolder through `FileManager`. A symbolic link is removed, never what it points to.
-    static func removeTree(_ path: String) {
-        guard let folder = OpenFolder(path, followingLinks: false), let stream = folder.stream else {
-            try? FileManager.default.removeItem(atPath: path)
-            return
-        }
+    /// The next entry's name other than `.` and `..`, read in place; nil at the end.
+    func nextName() -> [UInt8]? {
+        guard let stream else { return nil }
         while let entry = readdir(stream) {
-            let raw = name(entry)
-            guard raw != [UInt8(ascii: ".")] && raw != [UInt8(ascii: "."), UInt8(ascii: ".")] else { continue }
-            if withCName(raw, { unlinkat(dirfd(stream), $0, 0) }) != 0 {
-                try? FileManager.default.removeItem(atPath: "\(path)/\(String(decoding: raw, as: UTF8.self))")
-            }
+            let raw = Self.name(entry)
+            if raw != [UInt8(ascii: ".")] && raw != [UInt8(ascii: "."), UInt8(ascii: ".")] { return raw }
         }
-        folder.close()
-        rmdir(path)
+        return nil
+    }
+
+    /// Asks the kernel to start reading the first `bytes` of the regular file named `raw` in the
+    /// folder open as `descriptor` (`posix_fadvise` WILLNEED), so that a later read finds them in
+    /// the page cache; does nothing for a name that is missing or not a regular file.
+    static func prefetch(_ raw: [UInt8], in descriptor: Int32, bytes: Int) {
+        var info = stat()
+        guard withCName(raw, { fstatat(descriptor, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+        let file = withCName(raw) { openat(descriptor, $0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
+        guard file >= 0 else { return }
+        _ = posix_fadvise(file, 0, off_t(bytes), POSIX_FADV_WILLNEED)
+        Glibc.close(file)
     }
 
     /// Opens the entry for reading, relative to this folder; -1 unless it is (still) a regular
@@ -128,7 +130,7 @@ final class OpenFolder {
     }
 
     /// Calls `body` with a name's bytes as a NUL-terminated C string.
-    private static func withCName<T>(_ raw: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
+    static func withCName<T>(_ raw: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
         (raw.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
