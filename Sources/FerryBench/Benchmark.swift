@@ -97,7 +97,7 @@ public final class Benchmark {
         // VmHWM is the kernel's own high-water mark, so a look every 20 ms misses nothing but the
         // last 20 ms; between looks the loop waits on the client's exit, which it times.
         while (client.isRunning || server.isRunning) && Date() < deadline {
-            if let now = Self.peakResidentKiB(server.pid) { peak = max(peak ?? 0, now) }
+            if let now = PeakMemory.residentKiB("\(server.pid)") { peak = max(peak ?? 0, now) }
             let next = Date().addingTimeInterval(0.02)
             if clientEnded == nil {
                 if client.waitForExit(until: next) { clientEnded = Date() }
@@ -129,14 +129,6 @@ public final class Benchmark {
             while let block = try? handle.read(upToCount: 8 << 20), !block.isEmpty {}
             try? handle.close()
         }
-    }
-
-    /// VmHWM of a running process, in KiB.
-    static func peakResidentKiB(_ pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return nil }
-        return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
 
     /// The median of `values`.

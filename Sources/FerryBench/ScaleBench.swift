@@ -172,8 +172,8 @@ extension Benchmark {
         var measured = ScaleMeasurement(clientTimes: TimeStatistics())
         let deadline = Date().addingTimeInterval(TimeInterval(ScaleBench.caseLimit))
         while client.isRunning && Date() < deadline {
-            if let now = Self.peakResidentKiB(server.pid) { measured.serverPeakKiB = max(measured.serverPeakKiB ?? 0, now) }
-            if let now = Self.peakResidentKiB(client.pid) { measured.clientPeakKiB = max(measured.clientPeakKiB ?? 0, now) }
+            if let now = PeakMemory.residentKiB("\(server.pid)") { measured.serverPeakKiB = max(measured.serverPeakKiB ?? 0, now) }
+            if let now = PeakMemory.residentKiB("\(client.pid)") { measured.clientPeakKiB = max(measured.clientPeakKiB ?? 0, now) }
             _ = client.waitForExit(until: Date().addingTimeInterval(0.1))
         }
         guard client.wait(until: deadline) == .exited(0) else {

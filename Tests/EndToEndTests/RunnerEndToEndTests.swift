@@ -28,6 +28,11 @@ extension NamespaceSuites {
             defer { folder.remove() }
             let json = folder.file("report.json")
             let junit = folder.file("report.xml")
+            // This process touches 256 MiB before it starts the runner, whose reported peak must
+            // still be its own: `getrusage` would have reported this process's (see `PeakMemory`).
+            let ballast = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 20, alignment: 4096)
+            defer { ballast.deallocate() }
+            ballast.initializeMemory(as: UInt8.self, repeating: 1)
             let output = try runner(["\(repositoryRoot())/scenarios/default.yaml", "--json", json, "--junit", junit])
             #expect(output.status == .exited(0), "\(output.all)")
             #expect(output.stdout.contains { $0.hasPrefix("PASS tcp-100  tcp  buffer 1048576  100 transfers  0 incorrect") })
@@ -36,6 +41,8 @@ extension NamespaceSuites {
             let cases = try #require(report["cases"] as? [[String: Any]])
             #expect(cases.first?["passed"] as? Bool == true)
             #expect((cases.first?["verified"] as? [String: Any])?["identical"] as? Int == 100)
+            let peak = (report["summary"] as? [String: Any])?["runner_peak_rss_kib"] as? Int ?? 0
+            #expect(peak > 0 && peak < 128 << 10, "the runner's own peak, not the 256 MiB of the process that started it: \(peak) KiB")
             // Ferry's own tcp client counted its retransmissions and timed its handshakes.
             #expect(cases.first?["retransmissions"] is Int)
             #expect((cases.first?["connect_median_ms"] as? Double ?? 0) > 0)

@@ -101,6 +101,7 @@ import Testing
             #"{"bytes":1,"ms":1e400,"n":1}"#,  // out of range
             #"{"bytes":1,"ms":8e-708,"n":1}"#,
             #"{"bytes":1,"ms":1e-310,"n":1}"#,  // below the normal range
+            #"{"bytes":1,"ms":0.000000000000000000000000000000001,"n":1}"#,  // longer than the recorder writes
             #"{"bytes":1,"ms":1,"n":9223372036854775808}"#,
             #"{"bytes":-1,"ms":1,"n":1}"#,
             #"{"bytes":1,"ms":1,"n":1,"verdict":"maybe"}"#,

@@ -127,4 +127,18 @@ import Testing
         #expect(counters.datagramsLost == 3)
         #expect(PairCounters.load(server: folder.file("none.json"), client: folder.file("none.json")) == nil)
     }
+
+    /// Figures as large as a results file can hold add up to the largest `Int`, not to a trap.
+    @Test func sumsPastTheLargestIntegerAreHeldThere() throws {
+        let folder = try TemporaryDirectory("ferry-counters")
+        defer { folder.remove() }
+        let huge = { (n: Int) in
+            TransferRecord(n: n, ms: 1, bytes: 3, verdict: .identical, datagrams: DatagramCounts(
+                expected: .max, received: 0, lost: .max, duplicated: 0, outOfOrder: 0, retransmitted: .max))
+        }
+        try ResultsFile(role: "client", file: "f", transfers: [huge(1), huge(2)]).write(to: folder.file("client.json"))
+        try ResultsFile(role: "server", file: "f", transfers: [huge(1), huge(2)]).write(to: folder.file("server.json"))
+        let counters = try #require(PairCounters.load(server: folder.file("server.json"), client: folder.file("client.json")))
+        #expect(counters.totalRetransmissions == .max && counters.retransmittedTransfers == 2 && counters.datagramsLost == .max)
+    }
 }

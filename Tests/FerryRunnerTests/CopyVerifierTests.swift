@@ -135,6 +135,19 @@ import Testing
         #expect(result.notes == ["receive\(block * 2 + 5).txt is the same file as receive3.txt"])
     }
 
+    /// By name, a symbolic link to the standard and a FIFO under copies' names are not copies:
+    /// neither followed, nor waited on, by the verifier or by its prefetching.
+    @Test func byNameALinkToTheStandardOrAFIFOIsNoCopy() throws {
+        defer { folder.remove() }
+        var verifier = CopyVerifier(location: CopyLocation(folder: folder.file("store"), namePattern: "receive{n}.txt"))
+        verifier.snapshot()
+        try write("receive1.txt")
+        try FileManager.default.createSymbolicLink(atPath: folder.file("store/receive2.txt"), withDestinationPath: standard)
+        #expect(mkfifo(folder.file("store/receive3.txt"), 0o600) == 0)
+        let result = try verifier.verify(standard: standard, expected: 3)
+        #expect(result.identical == 1 && result.missing == 2 && result.incorrectCopies == [2, 3])
+    }
+
     @Test func identicalCopiesAreBoundedByTheBytesThatArrived() {
         var verification = Verification(identical: 5, differing: 0, missing: 0)
         verification.standardBytes = 1000

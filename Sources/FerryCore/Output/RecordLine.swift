@@ -26,8 +26,13 @@ private struct Cursor {
     let bytes: UnsafeRawBufferPointer
     var at = 0
 
+    /// The longest number read here, in bytes.
+    static let longestNumber = 32
+
+    /// Whether the whole line has been read.
     var atEnd: Bool { at == bytes.count }
 
+    /// Moves past `byte` when it is next; false (not moving) otherwise.
     mutating func take(_ byte: UInt8) -> Bool {
         guard at < bytes.count, bytes[at] == byte else { return false }
         at += 1
@@ -101,9 +106,14 @@ private struct Cursor {
     }
 
     /// A number as a `Double`, rounded as `Double(String)` rounds it (correctly, as `JSONDecoder`
-    /// does); nil out of the normal range (`JSONDecoder` refuses what overflows or underflows).
+    /// does); nil for what is left to `JSONDecoder`: a number it refuses (one that overflows, or
+    /// that is not zero but rounds to it), a subnormal one, and one longer than
+    /// `longestNumber` bytes (the recorder writes at most 24), so that only short, ordinary
+    /// numbers depend on this second parser.
     mutating func double() -> Double? {
-        guard let (text, _) = number(), let value = Double(String(decoding: text, as: UTF8.self)) else { return nil }
+        guard let (text, _) = number(), text.count <= Self.longestNumber,
+            let value = Double(String(decoding: text, as: UTF8.self))
+        else { return nil }
         if value.isNormal { return value }
         // Zero only when written so: every digit before the exponent a zero.
         let significand = text.prefix { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }
@@ -144,6 +154,7 @@ private struct Cursor {
         return TransferRecord(n: n, ms: ms, bytes: bytes, verdict: verdict, detail: detail, stored: stored, datagrams: datagrams, tcp: tcp)
     }
 
+    /// A whole `DatagramCounts`.
     mutating func datagramCounts() -> DatagramCounts? {
         var expected: Int?, received: Int?, lost: Int?, duplicated: Int?, outOfOrder: Int?, retransmitted: Int?
         let read = object { cursor, key in
@@ -162,6 +173,7 @@ private struct Cursor {
             expected: expected, received: received, lost: lost, duplicated: duplicated, outOfOrder: outOfOrder, retransmitted: retransmitted)
     }
 
+    /// A whole `TCPCounts`.
     mutating func tcpCounts() -> TCPCounts? {
         var connectMs: Double?, retransmissions: Int?, rttMs: Double?
         let read = object { cursor, key in

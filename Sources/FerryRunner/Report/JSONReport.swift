@@ -116,12 +116,6 @@ public enum JSONReport {
         }
     }
 
-    /// This process's peak resident memory in KiB (`getrusage`, children not included).
-    static func peakResidentKiB() -> Int {
-        var usage = rusage()
-        return getrusage(RUSAGE_SELF.rawValue, &usage) == 0 ? usage.ru_maxrss : 0
-    }
-
     struct Document: Encodable {
         var schemaVersion: Int
         var summary: Summary
@@ -161,7 +155,7 @@ public enum JSONReport {
             passed: results.filter(\.passed).count, failed: results.filter { !$0.passed }.count,
             durationS: s(Date().timeIntervalSince(run.startedAt)), ferryVersion: FerryVersion.string,
             startedAt: RunInfo.timestamp(run.startedAt), hostname: run.hostname, commandLine: run.commandLine,
-            runnerPeakRSSKiB: peakResidentKiB())
+            runnerPeakRSSKiB: PeakMemory.residentKiB() ?? 0)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(Document(schemaVersion: schemaVersion, summary: summary, error: run.error, cases: cases))

@@ -120,9 +120,11 @@ public struct CopyLocation: Sendable {
         self.fixtures = fixtures
     }
 
-    /// The name of copy `n` (1-based) under a pattern.
+    /// The name of copy `n` (1-based) under a pattern: with one `{n}`, exactly
+    /// `rawName(ofCopy:parts:)`, as copies are looked up by name.
     func name(ofCopy n: Int) -> String? {
-        namePattern?.replacingOccurrences(of: "{n}", with: String(n - 1 + counterBase))
+        if let parts = patternParts { return String(decoding: rawName(ofCopy: n, parts: parts), as: UTF8.self) }
+        return namePattern?.replacingOccurrences(of: "{n}", with: String(n - 1 + counterBase))
     }
 
     /// The name of copy `n` (1-based) from a pattern's parts around its one `{n}`: what
@@ -263,7 +265,7 @@ public struct CopyVerifier {
 
     /// Copies judged by name are prefetched in blocks of this many, up to `prefetchers` blocks
     /// ahead of the one judged, and only their first `prefetchBytes` (the kernel reads further
-    /// ahead by itself as a large copy is read): what is read ahead stays under 128 MiB.
+    /// ahead by itself as a large copy is read): at most 15 blocks ahead (120 MiB).
     static let prefetchBlock = 128
     static let prefetchers = 16
     static let prefetchBytes = 64 << 10
@@ -302,7 +304,7 @@ public struct CopyVerifier {
             },
             deliver: { index, _ in
                 for n in copies(index) {
-                    let entry = folder.regularFile(named: location.rawName(ofCopy: n, parts: parts)).flatMap { isFresh($0) ? $0 : nil }
+                    let entry = folder.regularFile(named: names.rawName(ofCopy: n, parts: parts)).flatMap { isFresh($0) ? $0 : nil }
                     Self.judge(copy: n, entry, in: folder, against: reference, buffer: buffer, linked: &linked, into: &result)
                 }
                 return true
@@ -310,7 +312,7 @@ public struct CopyVerifier {
         var extra: [String] = []
         var extraCount = 0
         // Only the names that are not copies are looked up: a million copies are not stat'ed twice.
-        folder.forEachRegularFile(named: { location.copy(named: $0, parts: parts, expected: expected) == nil }) { entry in
+        folder.forEachRegularFile(where: { location.copy(named: $0, parts: parts, expected: expected) == nil }) { entry in
             guard isFresh(entry) else { return }
             extraCount += 1
             if extra.count < Self.listedExtraFiles { extra.append(entry.name) }

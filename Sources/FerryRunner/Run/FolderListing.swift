@@ -62,8 +62,8 @@ final class OpenFolder {
     }
 
     /// Calls `body` with every regular file (symbolic links and hidden names left out), one at a
-    /// time, keeping none; with `named`, only for names it accepts, the others not even looked up.
-    func forEachRegularFile(named wanted: ([UInt8]) -> Bool = { _ in true }, _ body: (FolderEntry) -> Void) {
+    /// time, keeping none; with `where`, only for names it accepts, the others not even looked up.
+    func forEachRegularFile(where wanted: ([UInt8]) -> Bool = { _ in true }, _ body: (FolderEntry) -> Void) {
         guard let stream else { return }
         rewinddir(stream)
         while let entry = readdir(stream) {

@@ -35,13 +35,13 @@ public struct PairCounters: Sendable, Equatable {
                 tcp.transfers += 1
                 tcp.connect.add(counts.connectMs)
                 tcp.roundTrip.add(counts.rttMs)
-                tcp.resent += counts.retransmissions
+                tcp.resent = Self.adding(tcp.resent, counts.retransmissions)
                 if counts.retransmissions > 0 { tcp.resending += 1 }
             }
             // rudp: a transfer whose verdict was lost has no counts, and counts 0.
             if let resent = record.datagrams?.retransmitted {
                 rudp.counted = true
-                rudp.resent += resent
+                rudp.resent = Self.adding(rudp.resent, resent)
                 if resent > 0 { rudp.resending += 1 }
             }
         }
@@ -58,11 +58,18 @@ public struct PairCounters: Sendable, Equatable {
         }
         var lost: Int?
         let readServer = ResultsReader.forEachTransfer(at: serverPath) { record in
-            if let counts = record.datagrams { lost = (lost ?? 0) + counts.lost }
+            if let counts = record.datagrams { lost = Self.adding(lost ?? 0, counts.lost) }
         }
         guard readClient || readServer else { return nil }
         counters.datagramsLost = readServer ? lost : nil
         return counters
+    }
+
+    /// `a + b`, held at the bounds of `Int`: a results file's figures are read as written, and a
+    /// sum past `Int.max` must not stop the runner.
+    private static func adding(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
     }
 
     /// tcp: the handshake times' summary; nil when not measured.

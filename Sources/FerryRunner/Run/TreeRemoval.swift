@@ -20,6 +20,7 @@ extension OpenFolder {
         }
         let descriptor = folder.descriptor
         let listing = SharedListing(folder)
+        // The pool as plain threads: the removers deliver nothing.
         OrderedPool.run(
             count: removers, width: removers,
             work: { _ in
@@ -44,7 +45,9 @@ private final class SharedListing: Sendable {
         self.folder = Mutex(folder)
     }
 
+    /// The next name of the folder (`OpenFolder.nextName`); nil at the end.
     func nextName() -> [UInt8]? { folder.withLock { $0.nextName() } }
 
+    /// Closes the folder, once every remover is done.
     func close() { folder.withLock { $0.close() } }
 }
