@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(name: "runner", dependencies: ["FerryCore", "FerryScenario", "FerryRunner", "FerryCLI", argumentParser]),
         /// The benchmark beside the anchors (`make bench`) and its test data (`PatternFile`).
         .target(name: "FerryBench", dependencies: ["FerryCore", "FerryRunner"]),
-        .executableTarget(name: "bench", dependencies: ["FerryBench", "FerryCore", "FerryCLI", argumentParser]),
+        .executableTarget(name: "bench", dependencies: ["FerryBench", "FerryCore", "FerryRunner", "FerryCLI", argumentParser]),
 
         /// libyaml, Debian's libyaml-dev, through a module map.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),

@@ -2,7 +2,9 @@ import ArgumentParser
 import FerryBench
 import FerryCLI
 import FerryCore
+import FerryRunner
 import Foundation
+import Glibc
 
 @main
 struct BenchCommand: ParsableCommand {
@@ -44,6 +46,17 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Interrupted, the bench leaves nothing behind: its children stopped (a runner among them
+        // removes its own namespaces on SIGTERM), its namespaces removed.
+        SignalWatcher.install { signal in
+            SignalWatcher.announce("bench: interrupted by \(SignalWatcher.name(signal)): stopping children and removing namespaces")
+            ProcessRegistry.shared.stopAll()
+            NamespaceRegistry.shared.removeAll()
+            Glibc.exit(128 + signal)
+        }
+        // A run the signal broke (a child stopped under it) must not end the bench with its own
+        // error first: the handler's thread owns the exit then.
+        defer { SignalWatcher.yieldToInterruption() }
         let environment = ProcessInfo.processInfo.environment
         let binaries = ProcessSetup.binaryFolder()
         // Absolute: the contenders run in the work folder.

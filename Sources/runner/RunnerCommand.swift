@@ -89,12 +89,11 @@ struct RunnerCommand: ParsableCommand {
 
     func run() throws {
         SignalWatcher.install { signal in
-            let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
-            // One write(2) straight to stderr: the main thread may be adding to the stdout buffer.
-            // The progress lines are lifted for good first, so nothing below is drawn over.
+            let name = SignalWatcher.name(signal)
+            // Straight to stderr: the main thread may be adding to the stdout buffer. The progress
+            // lines are lifted for good first, so nothing below is drawn over.
             InterruptedRun.shared.stopProgress()
-            let line = "runner: interrupted by \(name): stopping children and removing namespaces\n"
-            _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+            SignalWatcher.announce("runner: interrupted by \(name): stopping children and removing namespaces")
             ProcessRegistry.shared.stopAll()
             NamespaceRegistry.shared.removeAll()
             RemoteSessions.shared.closeAll()

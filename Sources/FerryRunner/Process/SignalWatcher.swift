@@ -45,6 +45,18 @@ public enum SignalWatcher {
 }
 
 extension SignalWatcher {
+    /// `SIGINT`, `SIGTERM`, or `signal N`: how a stopping program names the signal.
+    public static func name(_ signal: Int32) -> String {
+        signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+    }
+
+    /// Writes `line` and a newline to stderr in one `write(2)`, whatever another thread is
+    /// buffering for stdout.
+    public static func announce(_ line: String) {
+        let text = line + "\n"
+        _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+    }
+
     /// Call before exiting normally: once a signal has arrived, the handler thread owns the exit
     /// (it must finish removing namespaces first), so this waits for it and never returns.
     public static func yieldToInterruption() {
