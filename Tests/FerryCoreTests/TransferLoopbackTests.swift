@@ -28,17 +28,24 @@ import Testing
         return run
     }
 
-    /// A udp or rudp server for `count` transfers, started and ready.
-    private func startDatagramServer(
-        _ transport: TransportProtocol, count: Int
+    /// A server for `count` transfers on a free loopback port, `configure`d, started and ready.
+    private func startReadyServer(
+        count: Int, idle: UInt64 = 5_000_000_000, _ configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws -> (BackgroundRun<ResultsFile>, RecordingSink, UInt16) {
         let port = try freeLoopbackPort()
-        var configuration = try serverConfiguration(port: port, count: count)
-        configuration.transport = transport
+        var configuration = try serverConfiguration(port: port, count: count, idle: idle)
+        configure(&configuration)
         let sink = RecordingSink()
         let server = startServer(configuration, sink: sink)
         #expect(sink.waitForLine(Messages.serverReady.text))
         return (server, sink, port)
+    }
+
+    /// A udp or rudp server for `count` transfers, started and ready.
+    private func startDatagramServer(
+        _ transport: TransportProtocol, count: Int
+    ) throws -> (BackgroundRun<ResultsFile>, RecordingSink, UInt16) {
+        try startReadyServer(count: count) { $0.transport = transport }
     }
 
     private func runClient(port: UInt16, file: String, count: Int) throws -> (ResultsFile, RecordingSink) {
@@ -83,12 +90,7 @@ import Testing
 
     @Test func badPeersAreCountedAndTheServerCarriesOn() throws {
         defer { folder.remove() }
-        let port = try freeLoopbackPort()
-        let sink = RecordingSink()
-        var configuration = try serverConfiguration(port: port, count: 5, idle: 300_000_000)
-        configuration.headerTimeout = 300_000_000
-        let server = startServer(configuration, sink: sink)
-        #expect(sink.waitForLine(Messages.serverReady.text))
+        let (server, sink, port) = try startReadyServer(count: 5, idle: 300_000_000) { $0.headerTimeout = 300_000_000 }
 
         let slash = TransferHeader(transfer: 1, size: 10, name: "../../etc/passwd").encoded()
         #expect(try rawPeer(port: port, send: slash)?.status == .refused)
@@ -226,13 +228,8 @@ import Testing
     @Test(arguments: [TransportProtocol.udp, .rudp])
     func datagramServerRefusesABadStartAndCarriesOn(transport: TransportProtocol) throws {
         defer { folder.remove() }
-        let port = try freeLoopbackPort()
         // One transfer to serve: the refused start must not take its place.
-        var configuration = try serverConfiguration(port: port, count: 1)
-        configuration.transport = transport
-        let sink = RecordingSink()
-        let server = startServer(configuration, sink: sink)
-        #expect(sink.waitForLine(Messages.serverReady.text))
+        let (server, sink, port) = try startDatagramServer(transport, count: 1)
         // 100000 bytes cannot be 3 segments of 1400.
         let socket = try Socket(family: AF_INET, type: SOCK_DGRAM, context: "peer")
         defer { socket.close() }
@@ -451,12 +448,7 @@ import Testing
     /// FIN, it would be thrown away by the reset that closing with unread data sends.
     @Test func aRefusedHeaderWithItsPayloadStillGetsItsVerdict() throws {
         defer { folder.remove() }
-        let port = try freeLoopbackPort()
-        let sink = RecordingSink()
-        var configuration = try serverConfiguration(port: port, count: 2)
-        configuration.maximumSize = 50_000
-        let server = startServer(configuration, sink: sink)
-        #expect(sink.waitForLine(Messages.serverReady.text))
+        let (server, _, port) = try startReadyServer(count: 2) { $0.maximumSize = 50_000 }
         let payload = [UInt8](repeating: 7, count: 100_000)
         let tooLarge = TransferHeader(transfer: 1, size: UInt64(payload.count), name: "sample.txt").encoded() + payload
         #expect(try rawPeer(port: port, send: tooLarge)?.detail == HeaderRefusal.tooLarge.rawValue)
@@ -539,12 +531,7 @@ import Testing
 
     @Test func aHeaderThatNeverCompletesIsDroppedAfterTheHeaderTimeout() throws {
         defer { folder.remove() }
-        let port = try freeLoopbackPort()
-        let sink = RecordingSink()
-        var configuration = try serverConfiguration(port: port, count: 1)
-        configuration.headerTimeout = 200_000_000
-        let server = startServer(configuration, sink: sink)
-        #expect(sink.waitForLine(Messages.serverReady.text))
+        let (server, sink, port) = try startReadyServer(count: 1) { $0.headerTimeout = 200_000_000 }
         let address = try SocketAddress(host: "127.0.0.1", port: port)
         // Come after the server has been quiet for a while (it then waits without a time limit
         // while nobody waits for a header): the header time must still be kept.
