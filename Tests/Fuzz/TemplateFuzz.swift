@@ -1,8 +1,9 @@
 // libFuzzer target for message matching: the first line is a template, the rest are output lines,
 // matched exactly and loosely. Built into module FerryScenario by `make fuzz`, not by SwiftPM.
 // Properties: no crash, no trap; a line the regular expression matches is never skipped for
-// lacking the template's required text; the incremental matcher judges as the reference does,
-// whether it keeps the lines since the last match or reads them again.
+// lacking the template's required text; `TemplateScanner` finds what the regular expression finds;
+// the incremental matcher judges as the reference does, whether it keeps the lines since the last
+// match or reads them again.
 
 import FerryCore
 
@@ -27,6 +28,12 @@ public func ferryTemplateFuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         if let compiled = try? MessageTemplate(template, values: values, normalizer: LineNormalizer(options)) {
             for line in lines.map(LineNormalizer(options).normalize) where compiled.expressionMatch(line) != nil {
                 precondition(compiled.mayMatch(line), "a matching line was skipped for lacking the required text")
+            }
+            for line in lines.map(LineNormalizer(options).normalize) {
+                for transfer in [nil, 1, 2, 11] {
+                    precondition(compiled.match(line, transfer: transfer) == compiled.expressionMatch(line, transfer: transfer),
+                                 "the scanner and the regular expression disagree")
+                }
             }
         }
         _ = LineNormalizer(options).normalize(text)

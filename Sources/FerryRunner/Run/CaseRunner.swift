@@ -328,7 +328,7 @@ public struct CaseRunner: Sendable {
         guard let readyLine else { return nil }
         let normalizer = LineNormalizer(testCase.expectations.match)
         let wanted = normalizer.normalize(readyLine)
-        return { $0.stream == .stdout && normalizer.normalize($0.text).contains(wanted) }
+        return { $0.stream == .stdout && TextSearch.contains(normalizer.normalize($0.text), wanted) }
     }
 
     /// nil when the server is ready; otherwise why not.

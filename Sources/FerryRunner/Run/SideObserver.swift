@@ -59,7 +59,7 @@ public final class SideObserver: LineObserver {
 
     /// K of a server's `Incorrect transfers: K of N` line; nil for any other line.
     static func reportedIncorrect(_ line: String) -> Int? {
-        guard line.contains(Messages.incorrectLabel),
+        guard TextSearch.contains(line, Messages.incorrectLabel),
             let match = incorrectExpression.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)),
             let range = Range(match.range(at: 1), in: line)
         else { return nil }

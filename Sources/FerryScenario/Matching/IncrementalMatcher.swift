@@ -130,13 +130,13 @@ public struct IncrementalMatcher {
     public mutating func stderr(_ raw: String) {
         let line = normalizer.normalize(raw)
         for (rule, text) in texts.enumerated() where rules[rule].kind == .absent && !absentInStderr.contains(rule) {
-            if let text, line.contains(text) { absentInStderr.insert(rule) }
+            if let text, TextSearch.contains(line, text) { absentInStderr.insert(rule) }
         }
     }
 
     private mutating func noteAbsent(_ line: String, at index: Int) {
         for (rule, text) in texts.enumerated() where rules[rule].kind == .absent && absentAt[rule] == nil {
-            if let text, line.contains(text) { absentAt[rule] = index }
+            if let text, TextSearch.contains(line, text) { absentAt[rule] = index }
         }
     }
 
@@ -229,7 +229,7 @@ public struct IncrementalMatcher {
         switch rules[rule].kind {
         case .each: return awaitedTransfer().flatMap { templates[rule]?.match(line, transfer: $0.number) } != nil
         case .once: return templates[rule]?.match(line) != nil
-        case .contains: return texts[rule].map { line.contains($0) } ?? false
+        case .contains: return texts[rule].map { TextSearch.contains(line, $0) } ?? false
         case .regex: return expressions[rule].map { MessageMatcher.matches($0, line) } ?? false
         case .absent: return false
         }
@@ -375,7 +375,7 @@ public struct IncrementalMatcher {
                     countsFromZero[rule] = { template.match($0, transfer: 0) != nil }
                 }
             case .contains where failure.reason == MessageMatcher.Reason.single(anywhere: false):
-                if let text = texts[rule] { questions[rule] = { $0.contains(text) } }
+                if let text = texts[rule] { questions[rule] = { TextSearch.contains($0, text) } }
             case .regex where failure.reason == MessageMatcher.Reason.regex(anywhere: false):
                 if let expression = expressions[rule] { questions[rule] = { MessageMatcher.matches(expression, $0) } }
             default:

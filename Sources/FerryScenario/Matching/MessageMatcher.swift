@@ -203,8 +203,8 @@ public struct MessageMatcher {
             preconditionFailure("each is checked in blocks")
         case .contains:
             let text = text(rule)
-            guard let found = lines[cursor...].firstIndex(where: { $0.contains(text) }) else {
-                return fail(Reason.single(anywhere: lines.contains { $0.contains(text) }), text)
+            guard let found = lines[cursor...].firstIndex(where: { TextSearch.contains($0, text) }) else {
+                return fail(Reason.single(anywhere: lines.contains { TextSearch.contains($0, text) }), text)
             }
             cursor = found + 1
         case .regex:
@@ -224,7 +224,7 @@ public struct MessageMatcher {
             cursor = found + 1
         case .absent:
             let text = text(rule)
-            if let found = (lines + stderr.map(normalizer.normalize)).firstIndex(where: { $0.contains(text) }) {
+            if let found = (lines + stderr.map(normalizer.normalize)).firstIndex(where: { TextSearch.contains($0, text) }) {
                 result.failure = Failure(rule: rule, expected: text, reason: Reason.forbidden, position: min(found, lines.count))
                 return result
             }
