@@ -179,6 +179,46 @@ import Testing
         #expect(server.isRunning)
     }
 
+    /// With every descriptor in use, `accept` fails at once while connections wait in the kernel's
+    /// queue, and the listener stays readable: the server says so once and tries again every
+    /// 0.1 s instead of in a loop, and serves the waiting client once descriptors are free again.
+    @Test func aServerOutOfDescriptorsSaysSoOnceAndServesTheClientLater() throws {
+        defer { folder.remove() }
+        let port = try freeLoopbackPort()
+        let limit = 32
+        let server = try ChildProcess(arguments: ["sh", "-c", "ulimit -n \(limit) && exec \"$0\" \"$@\"", BuiltProducts.path("server"),
+            "--ip", "127.0.0.1", "--allow-loopback", "--port", "\(port)", "--standard", sample, "--count", "1", "--store", folder.file("store"), "--header-timeout", "30s"])
+        defer { _ = server.stop() }
+        #expect(server.output.waitForLine(until: Date().addingTimeInterval(20)) { $0.text == Messages.serverReady.text })
+        // Connections that send nothing, more than the server has descriptors left: it takes them
+        // (after TCP_DEFER_ACCEPT's second) and they wait for their headers, until `accept` finds
+        // no descriptor for the next. Closed, they are not counted as transfers.
+        let address = try SocketAddress(host: "127.0.0.1", port: UInt16(port))
+        var silent: [Socket] = []
+        defer { for socket in silent { socket.close() } }
+        for _ in 0..<limit {
+            let socket = try Socket(family: AF_INET, type: SOCK_STREAM, context: "silent")
+            silent.append(socket)
+            try socket.connect(to: address, timeoutNanoseconds: 5_000_000_000)
+        }
+        let exhausted = "server: accept 127.0.0.1:\(port): Too many open files; trying again every 0.1 s "
+            + "(connections wait in the kernel's queue meanwhile)"
+        #expect(server.output.waitForLine(until: Date().addingTimeInterval(20)) { $0.text == exhausted },
+                "\(server.output.snapshot.suffix(5).map(\.quoted))")
+        // The client's connection waits in the queue behind the silent ones.
+        let client = try ChildProcess(arguments: [BuiltProducts.path("client"),
+            "--server", "127.0.0.1", "--allow-loopback", "--port", "\(port)", "--file", sample, "--count", "1"])
+        defer { _ = client.stop() }
+        // Ten tries later, still one line.
+        Thread.sleep(forTimeInterval: 1)
+        let said = server.output.snapshot.filter { $0.stream == .stderr }.map(\.text)
+        #expect(said == [exhausted], "\(said.suffix(5))")
+        for socket in silent { socket.close() }
+        silent = []
+        #expect(client.wait(until: Date().addingTimeInterval(20)) == .exited(0), "\(client.output.snapshot.map(\.quoted))")
+        #expect(server.wait(until: Date().addingTimeInterval(20)) == .exited(0), "\(server.output.snapshot.suffix(5).map(\.quoted))")
+    }
+
     private func run(_ program: String, _ arguments: [String]) throws -> (status: Termination?, stderr: [String]) {
         let child = try ChildProcess(arguments: [BuiltProducts.path(program)] + arguments)
         let status = child.wait(until: Date().addingTimeInterval(30)) ?? child.stop()

@@ -22,6 +22,9 @@ struct HeaderGate {
     }
 
     private var waiting: [Waiting] = []
+    /// Until when (monotonic nanoseconds) the listener is left alone after `accept` found no
+    /// descriptor or memory for a connection; nil while it accepts.
+    private var acceptPausedUntil: UInt64?
     let headerTimeout: UInt64
     let sink: LineSink
 
@@ -45,7 +48,8 @@ struct HeaderGate {
     mutating func next(from listener: Socket, buffer: UnsafeMutableRawBufferPointer) throws -> (Socket, filled: Int) {
         var quiet = false
         while true {
-            if waiting.isEmpty && !quiet {
+            let paused = acceptPausedUntil.map { MonotonicClock.now() < $0 } ?? false
+            if waiting.isEmpty && !quiet && !paused {
                 switch accept(listener) {
                 case .connection(let connection):
                     // Most clients send their header at once: take it without waiting in line.
@@ -54,16 +58,21 @@ struct HeaderGate {
                     // Held lines wait only while clients keep coming.
                     sink.flush()
                     quiet = true
-                case .failed:
+                case .failed, .exhausted:
                     break
                 }
                 continue
             }
-            var polled = [pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0)]
+            // A paused listener is left out (a negative descriptor is ignored by `poll`).
+            var polled = [pollfd(fd: paused ? -1 : listener.descriptor, events: Int16(POLLIN), revents: 0)]
             polled += waiting.map { pollfd(fd: $0.socket.descriptor, events: Int16(POLLIN), revents: 0) }
             // Never longer than until the first waiting connection's header time runs out.
             let quietFor: Int32 = quiet ? (waiting.isEmpty ? -1 : 1000) : Int32(TransferDefaults.heldLinesLimit / 1_000_000)
-            let timeout = waiting.isEmpty ? quietFor : (quietFor < 0 ? millisecondsToFirstExpiry() : min(quietFor, millisecondsToFirstExpiry()))
+            var timeout = waiting.isEmpty ? quietFor : (quietFor < 0 ? millisecondsToFirstExpiry() : min(quietFor, millisecondsToFirstExpiry()))
+            if paused, let until = acceptPausedUntil {
+                let left = Int32(clamping: (until &- MonotonicClock.now()) / 1_000_000 + 1)
+                timeout = timeout < 0 ? left : min(timeout, left)
+            }
             let count = try systemCall("poll", listener.context) { poll(&polled, nfds_t(polled.count), timeout) }
             // Headers that arrived (also while a transfer ran) are taken before any timeout is judged.
             let readable = Set(polled.dropFirst().filter { $0.revents != 0 }.map(\.fd))
@@ -74,7 +83,7 @@ struct HeaderGate {
                 quiet = true
                 continue
             }
-            if polled[0].revents != 0, case .connection(let connection) = accept(listener),
+            if !paused, polled[0].revents != 0, case .connection(let connection) = accept(listener),
                let filled = firstBytes(of: connection, into: buffer) {
                 return (connection, filled)
             }
@@ -87,14 +96,37 @@ struct HeaderGate {
         case timedOut
         /// One aborted before it was taken, or a network gone for a moment (reported).
         case failed
+        /// No descriptor or memory left for it: the listener is left alone for `exhaustedPause`.
+        case exhausted
+    }
+
+    /// How long the listener is left alone after `accept` found no descriptor or memory for a
+    /// connection: the connection stays in the kernel's queue meanwhile, and without a pause the
+    /// listener, readable all along, would be tried again at once, forever.
+    static let exhaustedPause: UInt64 = 100_000_000
+
+    /// Why `accept` can fail for want of resources that a closing connection gives back.
+    static let exhaustion: Set<Int32> = [EMFILE, ENFILE, ENOBUFS, ENOMEM]
+
+    /// What the server says, once, when it starts pausing its listener.
+    static func exhaustedLine(_ error: SystemError) -> String {
+        "server: \(error); trying again every \(Formatting.fixed(Double(exhaustedPause) / 1e9, decimals: 1)) s "
+            + "(connections wait in the kernel's queue meanwhile)"
     }
 
     /// Accepts a connection, waiting at most the listener's receive timeout.
-    private func accept(_ listener: Socket) -> Accepted {
+    private mutating func accept(_ listener: Socket) -> Accepted {
         do {
-            return .connection(try listener.accept().socket)
+            let connection = try listener.accept().socket
+            acceptPausedUntil = nil
+            return .connection(connection)
         } catch let error as SystemError where error.code == EAGAIN {
             return .timedOut
+        } catch let error as SystemError where Self.exhaustion.contains(error.code) {
+            // Said once until a connection is taken again, not at every try.
+            if acceptPausedUntil == nil { sink.diagnostic(Self.exhaustedLine(error)) }
+            acceptPausedUntil = MonotonicClock.now() + Self.exhaustedPause
+            return .exhausted
         } catch {
             sink.diagnostic("server: accept: \(error); waiting for the next client")
             return .failed
