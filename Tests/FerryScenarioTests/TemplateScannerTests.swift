@@ -7,7 +7,7 @@ import Testing
 
 /// `TemplateScanner` against the regular expression it stands in for: random templates, lines
 /// made from them and then damaged, every way of matching; the same match (the transfer number,
-/// the `{ms}` figure) or none, every time. And `TextSearch` against a search character by character.
+/// the `{ms}` figure) or none, every time.
 @Suite struct TemplateScannerTests {
     static let values = ["file": "sample.txt", "server_ip": "10.99.0.2"]
     static let optionSets = [MatchOptions(), MatchOptions.loose, MatchOptions(anyOrdinal: true), MatchOptions(ignoreCase: true)]
@@ -57,6 +57,12 @@ import Testing
         return String(characters)
     }
 
+    /// What `template`'s scanner makes of `line`.
+    static func scanned(_ template: MessageTemplate, _ line: String) -> TemplateScanner.Outcome? {
+        var bytes = line
+        return template.scanner.map { scanner in bytes.withUTF8 { scanner.firstMatch($0) } }
+    }
+
     @Test func theScannerFindsWhatTheExpressionFinds() {
         var random = SeededRandom(state: 0x5EED_0013)
         var decided = 0
@@ -76,10 +82,8 @@ import Testing
                         #expect(template.match(line, transfer: transfer) == expected,
                                 "template \(text.debugDescription), options \(options), line \(line.debugDescription), transfer \(String(describing: transfer))")
                     }
-                    guard line.utf8.allSatisfy({ $0 < 0x80 }), let scanner = template.scanner else { continue }
+                    guard line.utf8.allSatisfy({ $0 < 0x80 }), let outcome = Self.scanned(template, line) else { continue }
                     asciiLines += 1
-                    var bytes = line
-                    let outcome = bytes.withUTF8 { scanner.firstMatch($0) }
                     if outcome != .undecided { decided += 1 }
                     if case .match = outcome { matched += 1 }
                 }
@@ -104,8 +108,7 @@ import Testing
     @Test func aLineTooLongToSearchIsLeftToTheExpression() throws {
         let template = try MessageTemplate("x{any} {any}y{n}", values: [:], normalizer: LineNormalizer(MatchOptions()))
         let line = "x" + String(repeating: " ", count: 3000) + "z"
-        var bytes = line
-        #expect(bytes.withUTF8 { template.scanner!.firstMatch($0) } == .undecided)
+        #expect(Self.scanned(template, line) == .undecided)
         #expect(template.match(line) == nil)
         let matching = line + "y7"
         #expect(template.match(matching)?.n == 7)
@@ -113,49 +116,11 @@ import Testing
 
     @Test func aLineOrTemplateNotInASCIIIsLeftToTheExpression() throws {
         let plain = try MessageTemplate("file {n}", values: [:], normalizer: LineNormalizer(MatchOptions()))
-        var line = "café file 3"
-        #expect(line.withUTF8 { plain.scanner!.firstMatch($0) } == .undecided)
+        let line = "café file 3"
+        #expect(Self.scanned(plain, line) == .undecided)
         #expect(plain.match(line)?.n == 3)
         let accented = try MessageTemplate("café {n}", values: [:], normalizer: LineNormalizer(MatchOptions()))
         #expect(accented.scanner == nil)
         #expect(accented.match("café 4")?.n == 4)
-    }
-
-    @Test func textSearchFindsTextCharacterByCharacter() {
-        var random = SeededRandom(state: 0x7E47)
-        let ascii = ["a", "b", "ab", " ", "A", "\u{0}", "\r"]
-        let other = ascii + ["é", "e\u{301}", "\u{301}", "ß"]
-        func text(_ most: Int, _ alphabet: [String]) -> String {
-            (0..<Int.random(in: 0...most, using: &random)).map { _ in alphabet.randomElement(using: &random)! }.joined()
-        }
-        /// Character by character, written out.
-        func reference(_ line: String, _ needle: String) -> Bool {
-            let line = Array(line)
-            let needle = Array(needle)
-            guard !needle.isEmpty, needle.count <= line.count else { return false }
-            return (0...(line.count - needle.count)).contains { Array(line[$0..<($0 + needle.count)]) == needle }
-        }
-        var found = 0
-        for _ in 0..<20_000 {
-            let line = text(8, ascii)
-            let needle = text(3, ascii)
-            let expected = reference(line, needle)
-            if expected { found += 1 }
-            #expect(TextSearch.contains(line, needle) == expected, "\(line.debugDescription) contains \(needle.debugDescription)")
-            // Foundation ignores a NUL in the text ("\rb" contains "b\0"); elsewhere in ASCII it agrees.
-            if !needle.contains("\u{0}") { #expect(line.contains(needle) == expected) }
-            let wider = text(8, other)
-            let wanted = text(3, other)
-            #expect(TextSearch.contains(wider, wanted) == reference(wider, wanted), "\(wider.debugDescription) contains \(wanted.debugDescription)")
-        }
-        #expect(found > 2000)
-        #expect(!TextSearch.contains("abc", ""))
-        #expect(TextSearch.contains("Incorrect transfers: 0 of 100", Messages.incorrectLabel))
-        // Foundation's `contains` finds the first and traps on the next two.
-        #expect(!TextSearch.contains("\rb", "b\u{0}"))
-        #expect(!TextSearch.contains("éab", "b\u{0}"))
-        #expect(!TextSearch.contains("é\u{0}\u{0}ab", "ab\u{0}"))
-        #expect(TextSearch.contains("café", "cafe\u{301}"))
-        #expect(!TextSearch.contains("cafe\u{301} x", "cafe"))
     }
 }

@@ -48,7 +48,10 @@ struct HeaderGate {
     mutating func next(from listener: Socket, buffer: UnsafeMutableRawBufferPointer) throws -> (Socket, filled: Int) {
         var quiet = false
         while true {
-            let paused = acceptPausedUntil.map { MonotonicClock.now() < $0 } ?? false
+            // What is left of a pause, from one reading of the clock (0: not paused).
+            let now = MonotonicClock.now()
+            let pauseLeft: UInt64 = acceptPausedUntil.map { $0 > now ? $0 - now : 0 } ?? 0
+            let paused = pauseLeft > 0
             if waiting.isEmpty && !quiet && !paused {
                 switch accept(listener) {
                 case .connection(let connection):
@@ -69,8 +72,8 @@ struct HeaderGate {
             // Never longer than until the first waiting connection's header time runs out.
             let quietFor: Int32 = quiet ? (waiting.isEmpty ? -1 : 1000) : Int32(TransferDefaults.heldLinesLimit / 1_000_000)
             var timeout = waiting.isEmpty ? quietFor : (quietFor < 0 ? millisecondsToFirstExpiry() : min(quietFor, millisecondsToFirstExpiry()))
-            if paused, let until = acceptPausedUntil {
-                let left = Int32(clamping: (until &- MonotonicClock.now()) / 1_000_000 + 1)
+            if paused {
+                let left = Int32(clamping: pauseLeft / 1_000_000 + 1)
                 timeout = timeout < 0 ? left : min(timeout, left)
             }
             let count = try systemCall("poll", listener.context) { poll(&polled, nfds_t(polled.count), timeout) }

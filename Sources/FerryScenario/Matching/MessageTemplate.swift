@@ -53,11 +53,12 @@ public final class MessageTemplate: @unchecked Sendable {
                     steps += [.open(groups.count), .digits, .close(groups.count)]
                     groups.append(name)
                 case "nth":
+                    let suffix = "(?:" + TemplateScanner.ordinalSuffixes.joined(separator: "|") + ")"
                     if normalizer.options.anyOrdinal {
-                        pattern += "([0-9]+)(?: ?(?:st|nd|rd|th))?"
+                        pattern += "([0-9]+)(?: ?\(suffix))?"
                         steps += [.open(groups.count), .digits, .close(groups.count), .optionalOrdinalSuffix]
                     } else {
-                        pattern += "([0-9]+(?:st|nd|rd|th))"
+                        pattern += "([0-9]+\(suffix))"
                         steps += [.open(groups.count), .digits, .ordinalSuffix, .close(groups.count)]
                     }
                     groups.append(name)

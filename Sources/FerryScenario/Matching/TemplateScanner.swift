@@ -29,10 +29,15 @@ struct TemplateScanner: Sendable {
         case notAfterWordCharacter
         /// `(?![\p{L}\p{N}])`.
         case notBeforeWordCharacter
-        /// A capture group opens or closes.
+        /// Capture group g opens: `(`.
         case open(Int)
+        /// Capture group g closes: `)`.
         case close(Int)
     }
+
+    /// The suffixes `{nth}` takes, in the order the expression tries them (one definition for
+    /// the expression and the scanner).
+    static let ordinalSuffixes = ["st", "nd", "rd", "th"]
 
     let steps: [Step]
     /// Capture groups, numbered from 0 in the order they open.
@@ -85,7 +90,7 @@ struct TemplateScanner: Sendable {
             self.bounds = bounds
         }
 
-        private static let suffixes: [[UInt8]] = ["st", "nd", "rd", "th"].map { Array($0.utf8) }
+        private static let suffixes: [[UInt8]] = TemplateScanner.ordinalSuffixes.map { Array($0.utf8) }
 
         /// Whether the steps from `step` on match at `at`; captures are set along the way.
         mutating func match(_ step: Int, _ at: Int) -> Bool {
