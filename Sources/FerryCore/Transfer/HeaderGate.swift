@@ -124,6 +124,8 @@ struct HeaderGate {
             acceptPausedUntil = nil
             return .connection(connection)
         } catch let error as SystemError where error.code == EAGAIN {
+            // Nothing came, and nothing was short: a later shortage is a new one, said again.
+            acceptPausedUntil = nil
             return .timedOut
         } catch let error as SystemError where Self.exhaustion.contains(error.code) {
             // Said once until a connection is taken again, not at every try.

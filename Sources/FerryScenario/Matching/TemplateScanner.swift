@@ -103,31 +103,13 @@ struct TemplateScanner: Sendable {
             case .literal(let text):
                 return has(text, at) && match(next, at + text.count)
             case .digits:
-                var end = at
-                while end < bytes.count && Self.isDigit(bytes[end]) { end += 1 }
-                while end > at {
-                    if match(next, end) { return true }
-                    end -= 1
-                }
-                return false
+                return digits(at, then: next)
             case .ordinalSuffix:
-                return Self.suffixes.contains { has($0, at) && match(next, at + 2) }
+                return suffix(at, then: next)
             case .optionalOrdinalSuffix:
-                if at < bytes.count && bytes[at] == 0x20 && Self.suffixes.contains(where: { has($0, at + 1) && match(next, at + 3) }) {
-                    return true
-                }
-                if Self.suffixes.contains(where: { has($0, at) && match(next, at + 2) }) { return true }
-                return match(next, at)
+                return (at < bytes.count && bytes[at] == 0x20 && suffix(at + 1, then: next)) || suffix(at, then: next) || match(next, at)
             case .optionalFraction:
-                if at < bytes.count && bytes[at] == 0x2E {
-                    var end = at + 1
-                    while end < bytes.count && Self.isDigit(bytes[end]) { end += 1 }
-                    while end > at + 1 {
-                        if match(next, end) { return true }
-                        end -= 1
-                    }
-                }
-                return match(next, at)
+                return (at < bytes.count && bytes[at] == 0x2E && digits(at + 1, then: next)) || match(next, at)
             case .lazyAny:
                 var end = at
                 while true {
@@ -151,6 +133,22 @@ struct TemplateScanner: Sendable {
             case .close(let group):
                 return mark(2 * group + 1, at, then: next)
             }
+        }
+
+        /// `[0-9]+` at `at`, greedy: the longest run of digits first, then one fewer, and so on.
+        private mutating func digits(_ at: Int, then next: Int) -> Bool {
+            var end = at
+            while end < bytes.count && Self.isDigit(bytes[end]) { end += 1 }
+            while end > at {
+                if match(next, end) { return true }
+                end -= 1
+            }
+            return false
+        }
+
+        /// `(?:st|nd|rd|th)` at `at`, the suffixes tried in the expression's order.
+        private mutating func suffix(_ at: Int, then next: Int) -> Bool {
+            Self.suffixes.contains { has($0, at) && match(next, at + 2) }
         }
 
         /// Records a group's bound at `at` and goes on; the bound is put back if that fails.
