@@ -37,6 +37,6 @@ let package = Package(
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"]),
         .testTarget(name: "FerryScenarioTests", dependencies: ["FerryScenario", "FerryCore", "FerryTestSupport"]),
         .testTarget(name: "FerryRunnerTests", dependencies: ["FerryRunner", "FerryScenario", "FerryCore", "FerryBench", "FerryTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FerryCore", "FerryRunner", "FerryTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FerryCore", "FerryRunner", "FerryBench", "FerryTestSupport"]),
     ]
 )

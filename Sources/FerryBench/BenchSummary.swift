@@ -13,7 +13,7 @@ extension Benchmark {
             }
             if let python = Contender.python(folder: anchors) { contenders.append(python) }
         }
-        var lines = ["## Machine", ""] + Self.machine() + [""]
+        var lines = ["## Machine", ""] + Self.machine(options) + [""]
         lines += ["## Transfers (client average ms per transfer, median of \(options.rounds) rounds)", ""]
         lines += ["| file | contender | ms/transfer | MB/s | vs cfast | vs python | server peak RSS |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
         let rows = try transferRows(contenders)
@@ -77,8 +77,8 @@ extension Benchmark {
         return lines
     }
 
-    /// CPU model, cores, memory and kernel.
-    static func machine() -> [String] {
+    /// CPU model, cores, memory and kernel, the network and the file system.
+    static func machine(_ options: BenchOptions) -> [String] {
         let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
@@ -89,6 +89,6 @@ extension Benchmark {
         uname(&name)
         let kernel = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return ["- \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(memory / 1024 / 1024) GiB, Linux \(kernel)",
-                "- veth pair between two network namespaces, 10.99.0.1 → 10.99.0.2"]
+                "- veth pair between two network namespaces, 10.99.0.1 → 10.99.0.2", "- the \(options.fileSystem)"]
     }
 }

@@ -17,15 +17,26 @@ public struct BenchOptions: Sendable {
     public var sizes: [(bytes: Int, count: Int)]
     /// Also measure the 1 GiB memory run, iperf3, the runner overhead and the datagram protocols.
     public var extras: Bool
+    /// What the work folder lies on, for the report's machine lines.
+    public var fileSystem: String
 
-    public init(rounds: Int, anchors: String?, binaries: String, workFolder: String, sizes: [(bytes: Int, count: Int)], extras: Bool) {
+    public init(
+        rounds: Int, anchors: String?, binaries: String, workFolder: String, sizes: [(bytes: Int, count: Int)], extras: Bool,
+        fileSystem: String = BenchOptions.hostFileSystem
+    ) {
         self.rounds = rounds
         self.anchors = anchors
         self.binaries = binaries
         self.workFolder = workFolder
         self.sizes = sizes
         self.extras = extras
+        self.fileSystem = fileSystem
     }
+
+    /// The machine line of a bench on a `ScratchFileSystem`.
+    public static let scratchFileSystem = "copies and work files on a fresh ext4 with a journal, on a loop device the bench made"
+    /// The machine line of a bench with `--host-file-system`.
+    public static let hostFileSystem = "copies and work files on the work folder's own file system (--host-file-system)"
 
     /// 1 byte × 1000, 64 KiB × 100, 1 MiB × 100, 100 MiB × 10.
     public static let standardSizes: [(bytes: Int, count: Int)] = [(1, 1000), (64 << 10, 100), (1 << 20, 100), (100 << 20, 10)]

@@ -84,7 +84,7 @@ public struct ScaleBench {
                     + "| \(mib(most(\.serverPeakKiB))) / \(mib(most(\.clientPeakKiB))) "
                     + "| \(passed == rounds ? "passed" : "\(rounds - passed) of \(rounds) FAILED") |")
         }
-        return lines
+        return lines + ["", "The \(bench.options.fileSystem)."]
     }
 
     /// "1.05 (0.98–1.31)": the median, and the range when there is more than one value.

@@ -23,6 +23,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("work-dir"), help: "Scratch folder for test files and copies.")
     var workDir = "/tmp/ferry-bench"
 
+    @Flag(help: ArgumentHelp(
+        "Measure on the work folder's own file system instead of a fresh ext4 with a journal that the bench makes on a loop device there.",
+        discussion: "The default keeps the figures free of the host's file system and of what earlier runs removed: see docs/performance.md."))
+    var hostFileSystem = false
+
     @Flag(help: "Only the four transfer sizes: skip the memory, iperf3, runner and datagram measurements.")
     var transfersOnly = false
 
@@ -40,6 +45,9 @@ struct BenchCommand: ParsableCommand {
 
     static func main() { CommandLineEntry.main(Self.self) }
 
+    /// What an interrupted bench says it does.
+    static let interruptedCleanUp = "stopping children, removing namespaces and the scratch file system"
+
     func validate() throws {
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         guard counts.allSatisfy({ (1...1_000_000).contains($0) }) else { throw ValidationError("--counts must be from 1 to 1000000") }
@@ -47,11 +55,12 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         // Interrupted, the bench leaves nothing behind: its children stopped (a runner among them
-        // removes its own namespaces on SIGTERM), its namespaces removed.
+        // removes its own namespaces on SIGTERM), its namespaces and its scratch file system removed.
         SignalWatcher.install { signal in
-            SignalWatcher.announce("bench: interrupted by \(SignalWatcher.name(signal)): stopping children and removing namespaces")
+            SignalWatcher.announce("bench: interrupted by \(SignalWatcher.name(signal)): \(Self.interruptedCleanUp)")
             ProcessRegistry.shared.stopAll()
             NamespaceRegistry.shared.removeAll()
+            ScratchFileSystem.removeAll()
             Glibc.exit(128 + signal)
         }
         // A run the signal broke (a child stopped under it) must not end the bench with its own
@@ -61,15 +70,19 @@ struct BenchCommand: ParsableCommand {
         let binaries = ProcessSetup.binaryFolder()
         // Absolute: the contenders run in the work folder.
         let anchorFolder = URL(fileURLWithPath: anchors ?? environment["FERRY_ANCHORS"] ?? "../shared/anchors").standardizedFileURL.path
-        let options = BenchOptions(
-            rounds: rounds, anchors: FileManager.default.fileExists(atPath: anchorFolder) ? anchorFolder : nil, binaries: binaries,
-            workFolder: workDir, sizes: BenchOptions.standardSizes, extras: !transfersOnly)
         let sink = StandardStreams()
         if grading {
             let bench = GradingBench(binaries: binaries, example: "scenarios/grading", workFolder: "\(workDir)/grading", rounds: rounds)
             for line in try bench.report(log: { sink.diagnostic($0) }) { sink.out(line) }
             return
         }
+        // Everything but grading measures on a file system of its own, made fresh for this bench.
+        let scratch = hostFileSystem ? nil : try ScratchFileSystem(at: "\(workDir)/fs")
+        defer { scratch?.remove() }
+        let options = BenchOptions(
+            rounds: rounds, anchors: FileManager.default.fileExists(atPath: anchorFolder) ? anchorFolder : nil, binaries: binaries,
+            workFolder: scratch?.mountPoint ?? workDir, sizes: BenchOptions.standardSizes, extras: !transfersOnly,
+            fileSystem: scratch == nil ? BenchOptions.hostFileSystem : BenchOptions.scratchFileSystem)
         let bench = try Benchmark(options: options, log: { sink.diagnostic($0) })
         defer { bench.close() }
         if scale {

@@ -40,6 +40,36 @@ import Testing
         #expect(names == ["sample.1.txt", "sample.2.txt.partial"])
     }
 
+    /// The file `prepareNext` makes ahead is the one the next copy is written to (no second file
+    /// is opened for it), with the copy's own name in errors; one no copy took vanishes on `close`.
+    @Test func theFileMadeAheadTakesTheNextCopyAndAnUnusedOneLeavesNothing() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try CopyStore(directory: folder.path, standardName: "sample.txt")
+        defer { store.close() }
+        let openFiles = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
+        let before = openFiles()
+        store.prepareNext()
+        #expect(openFiles() == before + 1)
+        store.prepareNext()  // one at a time
+        #expect(openFiles() == before + 1)
+        var label = ""
+        let stored = try store.receiving(1) { file in
+            #expect(openFiles() == before + 1, "a second file was opened for the copy")
+            label = file.path
+            try [UInt8]("hello".utf8).withUnsafeBytes { try file.write($0) }
+            return .complete
+        }
+        #expect(stored == folder.file("sample.1.txt"))
+        #expect(label == folder.file("sample.1.txt") + " (arriving)")
+        #expect(try String(contentsOfFile: folder.file("sample.1.txt"), encoding: .utf8) == "hello")
+        #expect(openFiles() == before)
+        store.prepareNext()
+        store.close()
+        #expect(openFiles() == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["sample.1.txt"])
+    }
+
     @Test func earlierCopiesStopTheServerFromStarting() throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

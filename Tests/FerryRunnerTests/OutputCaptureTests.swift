@@ -3,6 +3,8 @@ import FerryCore
 import FerryScenario
 import FerryTestSupport
 import Foundation
+import Glibc
+import Synchronization
 import Testing
 
 /// A side's output on its way: the log written as lines arrive and read back from any stdout
@@ -87,5 +89,27 @@ import Testing
         #expect(judged.lastError?.text == "trace 12")
         #expect(judged.reportedIncorrect == 3)
         #expect(judged.average == 0.25 && judged.times.count == 0)
+    }
+
+    /// Records the scheduling policy of the thread that hands it lines.
+    private final class PolicyObserver: LineObserver {
+        let policies = Mutex<[Int32]>([])
+        func take(_ lines: [CapturedLine]) {
+            let policy = sched_getscheduler(0)
+            policies.withLock { $0.append(policy) }
+        }
+    }
+
+    /// A side's pipes are read and judged on idle CPU time only (`SCHED_IDLE`, 5), so the runner
+    /// never holds a CPU the pair it times wants; other children's are read as usual.
+    @Test(arguments: [true, false])
+    func aSidesReadersRunOnIdleTimeOnly(background: Bool) throws {
+        let observer = PolicyObserver()
+        let output = CapturedOutput(retention: .recent(lines: 10), observer: observer, readsInBackground: background)
+        let child = try ChildProcess(arguments: ["sh", "-c", "echo out; echo err >&2"], output: output, tracked: false)
+        #expect(child.wait(until: Date().addingTimeInterval(10)) == .exited(0))
+        let policies = observer.policies.withLock { $0 }
+        #expect(!policies.isEmpty)
+        #expect(policies.allSatisfy { $0 == (background ? 5 : SCHED_OTHER) }, "policies \(policies)")
     }
 }

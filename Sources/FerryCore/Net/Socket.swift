@@ -6,19 +6,28 @@ public final class Socket {
     /// The descriptor, or -1 once closed.
     public private(set) var descriptor: Int32
     /// The address this socket is bound, connected or accepted on: the context of its errors.
-    public private(set) var context: String
+    /// An accepted connection's is written out only when asked for (most never are): formatting
+    /// it for every transfer showed in the server's profile.
+    public var context: String {
+        get { contextText ?? peer?.description ?? "" }
+        set { contextText = newValue }
+    }
+    private var contextText: String?
+    /// The peer of an accepted connection.
+    private let peer: SocketAddress?
 
     /// Creates a socket of the given family (`AF_INET`, `AF_INET6`) and type (`SOCK_STREAM`, `SOCK_DGRAM`).
     public init(family: Int32, type: __socket_type, context: String) throws {
-        self.context = context
+        contextText = context
+        peer = nil
         self.descriptor = try systemCall("socket", context) {
             Glibc.socket(family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         }
     }
 
-    private init(accepted descriptor: Int32, context: String) {
+    private init(accepted descriptor: Int32, peer: SocketAddress) {
         self.descriptor = descriptor
-        self.context = context
+        self.peer = peer
     }
 
     deinit {
@@ -100,7 +109,7 @@ public final class Socket {
         let peer = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress(raw: $0, length: length) }
         }
-        return (Socket(accepted: accepted, context: peer.description), peer)
+        return (Socket(accepted: accepted, peer: peer), peer)
     }
 
     /// Connects to `address`, giving up after `timeoutNanoseconds` (a host that never answers

@@ -4,8 +4,9 @@ import Glibc
 public final class OpenFile {
     /// The descriptor, or -1 once closed.
     public private(set) var descriptor: Int32
-    /// The path it was opened with, for error messages.
-    public let path: String
+    /// The path it was opened with, for error messages (for an unnamed file: the name it is
+    /// meant to get, which its owner may set when it knows).
+    public internal(set) var path: String
 
     /// Opens `path` with the `open(2)` flags and mode given.
     public init(path: String, flags: Int32, mode: mode_t = 0o644) throws {

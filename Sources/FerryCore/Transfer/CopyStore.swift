@@ -137,16 +137,44 @@ public final class CopyStore {
     public static let outOfSpaceNote = "no space: the store's device is full; what arrived was removed so that later copies that fit are stored"
 
     /// Creates the file copy `n` is written to while it arrives: unnamed where the file system
-    /// allows, else `.sample.n.txt.incoming` (`named`).
+    /// allows (the one `prepareNext` made, if any), else `.sample.n.txt.incoming` (`named`).
     func begin(_ n: Int) throws -> (file: OpenFile, named: Bool) {
-        if unnamedFiles {
-            do {
-                return (try OpenFile.unnamed(in: directory, label: path(copyName(n)) + " (arriving)"), false)
-            } catch let error as SystemError where [EOPNOTSUPP, EISDIR, EINVAL].contains(error.code) {
-                unnamedFiles = false
-            }
+        let label = path(copyName(n)) + " (arriving)"
+        if let file = spare.take() {
+            file.path = label
+            return (file, false)
         }
+        if let file = try unnamed(label: label) { return (file, false) }
         return (try OpenFile(path: path(incomingName(n)), flags: O_WRONLY | O_CREAT | O_EXCL), true)
+    }
+
+    /// An unnamed file in the folder; nil where the file system has none (then never tried again).
+    private func unnamed(label: String) throws -> OpenFile? {
+        guard unnamedFiles else { return nil }
+        do {
+            return try OpenFile.unnamed(in: directory, label: label)
+        } catch let error as SystemError where [EOPNOTSUPP, EISDIR, EINVAL].contains(error.code) {
+            unnamedFiles = false
+            return nil
+        }
+    }
+
+    /// The unnamed file the next copy will be written to, made ahead by `prepareNext`.
+    private var spare: OpenFile?
+
+    /// Makes the next copy's unnamed file now, while no transfer waits on it: the TCP server calls
+    /// it before it waits for its next client. Creating the file is about a third of what storing
+    /// a small copy costs the file system (docs/performance.md); done here, a transfer does not
+    /// wait for it. Where it fails, `begin` tries again and reports why.
+    public func prepareNext() {
+        guard spare == nil else { return }
+        spare = try? unnamed(label: "\(directory) (an unnamed file made for the next copy)")
+    }
+
+    /// Closes the file `prepareNext` made, if no copy took it (it vanishes: it has no name).
+    public func close() {
+        spare?.close()
+        spare = nil
     }
 
     /// Gives copy `n`'s incoming file the name `target`, never replacing a file:

@@ -60,6 +60,7 @@ struct StreamReceiver {
         defer { gate.close() }
         var n = 1
         while n <= configuration.count {
+            store.prepareNext()
             let (connection, filled) = try gate.next(from: listener, buffer: buffer)
             guard let (record, name) = receive(n, on: connection, buffer: buffer, filled: filled) else { continue }
             try context.recorder.record(record)
@@ -110,9 +111,8 @@ struct StreamReceiver {
         verdict.encoded().withUnsafeBytes { bytes in
             do { try connection.send(bytes, flags: outcome.readToEnd ? Int32(MSG_MORE) : 0, stall: idle) } catch { outcome.note("verdict not delivered: \(error)") }
         }
-        let peer = connection.context
         connection.close()
-        let record = context.lines.finished(n, outcome, startedAt: started, peer: peer)
+        let record = context.lines.finished(n, outcome, startedAt: started, peer: connection.context)
         return (record, outcome.name)
     }
 

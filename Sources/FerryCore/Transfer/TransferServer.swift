@@ -22,6 +22,7 @@ public final class TransferServer {
             ? try DatagramReceiver.bind(configuration, sink: sink) : try StreamReceiver.listen(configuration)
         defer { socket.close() }
         let store = try CopyStore(directory: configuration.storeDirectory, standardName: standardName)
+        defer { store.close() }
         try store.checkFree(count: configuration.count)
 
         let recorder = try ResultsRecorder(role: "server", path: configuration.jsonPath, keepRecords: configuration.keepRecords)

@@ -50,6 +50,10 @@ public final class CapturedOutput: @unchecked Sendable {
     /// A line looked for in every line as it arrives (the server's ready line), and whether it came.
     private let watch: (@Sendable (CapturedLine) -> Bool)?
     private var watchedArrived = false
+    /// True: the threads that read the pipes (and judge each line, through the observer) run
+    /// only on CPU time nothing else wants (`SCHED_IDLE`), so they never delay the programs
+    /// whose times they take (see `ChildProcess`).
+    public let readsInBackground: Bool
 
     /// The longest text a kept line holds (`recent`): the rest is cut, for reports only.
     static let keptLineLength = 4096
@@ -59,13 +63,16 @@ public final class CapturedOutput: @unchecked Sendable {
     ///   - log: where every line is written as it arrives.
     ///   - observer: what takes every line as it arrives.
     ///   - watch: a line to look for in every line (`waitForWatched`), whatever is kept.
+    ///   - readsInBackground: the pipes are read on idle CPU time only.
     public init(
-        retention: Retention, log: OutputLog? = nil, observer: (any LineObserver)? = nil, watch: (@Sendable (CapturedLine) -> Bool)? = nil
+        retention: Retention, log: OutputLog? = nil, observer: (any LineObserver)? = nil, watch: (@Sendable (CapturedLine) -> Bool)? = nil,
+        readsInBackground: Bool = false
     ) {
         self.retention = retention
         self.log = log
         self.observer = observer
         self.watch = watch
+        self.readsInBackground = readsInBackground
     }
 
     /// Every line, up to `cap` bytes.

@@ -141,7 +141,7 @@ struct SideCapture {
         self.observer = observer
         output = CapturedOutput(
             retention: .recent(lines: Self.recentLines), log: try? OutputLog(path: logPath, command: command), observer: observer,
-            watch: watch)
+            watch: watch, readsInBackground: true)
     }
 
     /// Ends the capture and judges what arrived.
