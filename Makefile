@@ -4,10 +4,11 @@ SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libyaml-dev iproute2 nftables gcc python3
-BENCH_PACKAGES := iperf3 strace
-# The browser the HTML report's end-to-end test opens it in, and the sshd the remote-host tests start in namespaces
-# (each test skipped, with the reason, without them).
-TEST_PACKAGES := chromium openssh-server
+# mkfs.ext4 (e2fsprogs) and losetup (mount): the file system each bench makes for itself.
+BENCH_PACKAGES := iperf3 strace e2fsprogs mount
+# The browser the HTML report's end-to-end test opens it in, the sshd the remote-host tests start in namespaces, and
+# what the bench's file system test needs (each test skipped, with the reason, without them).
+TEST_PACKAGES := chromium openssh-server e2fsprogs mount
 
 .PHONY: all deps test-deps install-packages build release dist run test scenarios screenshots sanitize fuzz bench sample clean
 
