@@ -20,7 +20,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Folder with the anchors cfast.c, py_server.py, py_client.py (default: $FERRY_ANCHORS, else ../shared/anchors).")
     var anchors: String?
 
-    @Option(name: .customLong("work-dir"), help: "Scratch folder for test files and copies.")
+    @Option(name: .customLong("work-dir"), help: "Scratch folder for test files and copies; the bench's own file system is fs.img, mounted at fs, locked by fs.lock in it.")
     var workDir = "/tmp/ferry-bench"
 
     @Flag(help: ArgumentHelp(

@@ -112,4 +112,14 @@ import Testing
         #expect(!policies.isEmpty)
         #expect(policies.allSatisfy { $0 == (background ? 5 : SCHED_OTHER) }, "policies \(policies)")
     }
+
+    /// The capture of a judged side asks for it.
+    @Test func aJudgedSidesCaptureReadsInBackground() throws {
+        let folder = try TemporaryDirectory("ferry-log")
+        defer { folder.remove() }
+        let observer = SideObserver(rules: [], values: [:], repetitions: 1, options: MatchOptions(), time: "time {ms}", average: "average {ms}")
+        let capture = SideCapture(observer, logPath: folder.file("server.log"), command: ["server"])
+        #expect(capture.output.readsInBackground)
+        _ = capture.finish()
+    }
 }

@@ -8,7 +8,7 @@ public final class Socket {
     /// The address this socket is bound, connected or accepted on: the context of its errors.
     /// An accepted connection's is written out only when asked for (most never are): formatting
     /// it for every transfer showed in the server's profile.
-    public var context: String {
+    public private(set) var context: String {
         get { contextText ?? peer?.description ?? "" }
         set { contextText = newValue }
     }

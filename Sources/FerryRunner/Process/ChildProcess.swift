@@ -113,7 +113,11 @@ public final class ChildProcess: @unchecked Sendable {
         guard end.wait(until: deadline) else { return nil }
         // Let the readers take the last lines still in the pipes (descendants may hold them open).
         if !output.waitForClose(until: min(deadline, Date().addingTimeInterval(Self.drainAfterExit))) {
-            strays.withLock { if $0.isEmpty { $0 = Self.holders(of: pipeInodes) } }
+            let holders = Self.holders(of: pipeInodes)
+            strays.withLock { if $0.isEmpty { $0 = holders } }
+            // Nobody else writes: what is left is in the pipes, and the readers (on idle CPU time
+            // for a judged side) only need the time to take it. Cutting them off would lose lines.
+            if holders.isEmpty { _ = output.waitForClose(until: deadline) }
         }
         ProcessRegistry.shared.remove(self)
         return termination
