@@ -22,7 +22,7 @@ public struct BenchOptions: Sendable {
 
     public init(
         rounds: Int, anchors: String?, binaries: String, workFolder: String, sizes: [(bytes: Int, count: Int)], extras: Bool,
-        fileSystem: String = BenchOptions.hostFileSystem
+        fileSystem: String
     ) {
         self.rounds = rounds
         self.anchors = anchors
