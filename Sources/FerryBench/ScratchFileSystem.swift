@@ -134,7 +134,7 @@ public final class ScratchFileSystem: Sendable {
             defer { parts = Parts() }
             return parts
         }
-        if made.mounted, (try? Tool.run(["umount", mountPoint])) == nil { _ = try? Tool.run(["umount", "-l", mountPoint]) }
+        if made.mounted { try? Self.unmount(mountPoint) }
         if let device = made.device { _ = try? Tool.run(["losetup", "-d", device]) }
         if made.image { unlink(image) }
         if made.folder { rmdir(mountPoint) }
@@ -148,10 +148,40 @@ public final class ScratchFileSystem: Sendable {
         if descriptor >= 0 { close(descriptor) }  // closing releases the flock
     }
 
-    /// Every mount point of this mount namespace (`/proc/self/mountinfo`, field 5, with the
-    /// kernel's octal escapes of blanks and backslashes decoded).
+    /// One mount of this mount namespace, as `/proc/self/mountinfo` gives it (the kernel's octal
+    /// escapes of blanks and backslashes decoded).
+    public struct Mount: Equatable, Sendable {
+        /// Where it is mounted (field 5).
+        public let point: String
+        /// Its file system type and source (the two fields after ` - `): `ext4`, `/dev/loop0`.
+        public let type: String
+        public let source: String
+    }
+
+    /// Every mount of this mount namespace.
+    public static func mounts() -> [Mount] {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        return table.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ").map(String.init)
+            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count else { return nil }
+            return Mount(point: unescaped(fields[4]), type: fields[dash + 1], source: unescaped(fields[dash + 2]))
+        }
+    }
+
+    /// Every mount point of this mount namespace.
     public static func mountPoints() -> [String] {
         mounts().map(\.point)
+    }
+
+    /// The loop devices over `image` (`losetup -j`).
+    /// - Throws: when `losetup` fails.
+    public static func loopDevices(over image: String) throws -> [String] {
+        try Tool.run(["losetup", "-j", image]).split(separator: "\n").compactMap { $0.split(separator: ":").first.map(String.init) }
+    }
+
+    /// Unmounts `path`; lazily when something still holds it.
+    private static func unmount(_ path: String) throws {
+        if (try? Tool.run(["umount", path])) == nil { try Tool.run(["umount", "-l", path]) }
     }
 
     /// Removes what a bench killed before its clean-up left at `path` (tests' clean-up): only
@@ -205,13 +235,10 @@ public final class ScratchFileSystem: Sendable {
             guard own, loopBackingFile(of: mounted.source) == image else {
                 throw FerryError("\(mountPoint) is a mount point the bench did not make (\(mounted.source)); pass another --work-dir")
             }
-            if (try? Tool.run(["umount", mountPoint])) == nil { try Tool.run(["umount", "-l", mountPoint]) }
+            try unmount(mountPoint)
         }
         if own {
-            let attached = (try? Tool.run(["losetup", "-j", image])) ?? ""
-            for line in attached.split(separator: "\n") {
-                if let device = line.split(separator: ":").first { _ = try? Tool.run(["losetup", "-d", String(device)]) }
-            }
+            for device in (try? loopDevices(over: image)) ?? [] { _ = try? Tool.run(["losetup", "-d", device]) }
             unlink(image)
         }
         if lstat(mountPoint, &info) == 0 {
@@ -247,16 +274,6 @@ public final class ScratchFileSystem: Sendable {
         let name = device.dropFirst("/dev/".count)
         return (try? String(contentsOfFile: "/sys/block/\(name)/loop/backing_file", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// Mount points and their sources, from `/proc/self/mountinfo`.
-    private static func mounts() -> [(point: String, source: String)] {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
-        return table.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ").map(String.init)
-            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count else { return nil }
-            return (unescaped(fields[4]), unescaped(fields[dash + 2]))
-        }
     }
 
     /// A mountinfo field with its `\ooo` escapes (space, tab, newline, backslash) decoded.

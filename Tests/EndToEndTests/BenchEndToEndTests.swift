@@ -39,7 +39,7 @@ extension NamespaceSuites {
             #expect(ProcessTable.eventually { ProcessTable.pids(containing: marker).isEmpty })
             #expect(ProcessTable.namespaces().subtracting(before).isEmpty)
             #expect(!ScratchFileSystem.mountPoints().contains { $0.hasPrefix(marker) }, "the scratch file system is still mounted")
-            #expect(try Tool.run(["losetup", "-j", "\(marker)/fs.img"]).isEmpty, "a loop device still holds the image")
+            #expect(try ScratchFileSystem.loopDevices(over: "\(marker)/fs.img").isEmpty, "a loop device still holds the image")
             #expect(!FileManager.default.fileExists(atPath: "\(marker)/fs.img"))
         }
     }

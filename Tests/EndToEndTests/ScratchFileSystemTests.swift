@@ -21,21 +21,9 @@ enum LoopDevices {
 /// trace when removed, and made again over what a killed bench left.
 @Suite(.serialized, .enabled(if: LoopDevices.unavailableReason == nil, Comment(rawValue: LoopDevices.skipComment)))
 struct ScratchFileSystemTests {
-    /// The file system type and the device of the mount at `path`, from `/proc/self/mountinfo`
-    /// (after the ` - ` separator: type, source).
-    static func mount(at path: String) -> (type: String, device: String)? {
-        let table = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        for line in table.split(separator: "\n") {
-            let fields = line.split(separator: " ").map(String.init)
-            guard fields.count > 4, fields[4] == path, let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count else { continue }
-            return (fields[dash + 1], fields[dash + 2])
-        }
-        return nil
-    }
-
-    /// The loop devices backed by `image`.
-    static func loopDevices(of image: String) throws -> [String] {
-        try Tool.run(["losetup", "-j", image]).split(separator: "\n").compactMap { $0.split(separator: ":").first.map(String.init) }
+    /// The mount at `path`, if any.
+    static func mount(at path: String) -> ScratchFileSystem.Mount? {
+        ScratchFileSystem.mounts().first { $0.point == path }
     }
 
     @Test func aFreshJournaledExt4IsMountedAndNothingIsLeftWhenRemoved() throws {
@@ -47,16 +35,16 @@ struct ScratchFileSystemTests {
         let fileSystem = try ScratchFileSystem(at: folder.file("fs"))
         let mounted = try #require(Self.mount(at: fileSystem.mountPoint))
         #expect(mounted.type == "ext4")
-        #expect(mounted.device.hasPrefix("/dev/loop"))
+        #expect(mounted.source.hasPrefix("/dev/loop"))
         // The journal's kernel thread is named after the device: loopN-8.
         let journals = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/fs/jbd2")) ?? []
-        #expect(journals.contains("\(mounted.device.dropFirst("/dev/".count))-8"), "no journal: \(journals)")
+        #expect(journals.contains("\(mounted.source.dropFirst("/dev/".count))-8"), "no journal: \(journals)")
         #expect(FileManager.default.createFile(atPath: "\(fileSystem.mountPoint)/copy", contents: Data("x".utf8)))
-        #expect(try Self.loopDevices(of: fileSystem.image) == [mounted.device])
+        #expect(try ScratchFileSystem.loopDevices(over: fileSystem.image) == [mounted.source])
 
         fileSystem.remove()
         #expect(Self.mount(at: fileSystem.mountPoint) == nil)
-        #expect(try Self.loopDevices(of: fileSystem.image).isEmpty)
+        #expect(try ScratchFileSystem.loopDevices(over: fileSystem.image).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: fileSystem.image))
         #expect(!FileManager.default.fileExists(atPath: fileSystem.mountPoint))
         fileSystem.remove()  // a second call does nothing
@@ -86,7 +74,7 @@ struct ScratchFileSystemTests {
         let fileSystem = try ScratchFileSystem(at: path)
         defer { fileSystem.remove() }
         let mounted = try #require(Self.mount(at: fileSystem.mountPoint))
-        #expect(try Self.loopDevices(of: fileSystem.image) == [mounted.device], "the stale device is still attached")
+        #expect(try ScratchFileSystem.loopDevices(over: fileSystem.image) == [mounted.source], "the stale device is still attached")
         #expect(!FileManager.default.fileExists(atPath: "\(path)/old-copy"), "the old file system is still mounted")
         // Mounted once, not over the old one.
         #expect(ScratchFileSystem.mountPoints().filter { $0 == fileSystem.mountPoint }.count == 1)
@@ -125,7 +113,7 @@ struct ScratchFileSystemTests {
             _ = try? Tool.run(["losetup", "-d", device])
         }
         #expect(refusal(foreign) == "cannot make its file system at \(foreign): \(foreign).img is not an image this bench made; move it away or pass another --work-dir" + suffix)
-        #expect(Self.mount(at: foreign)?.device == device)
+        #expect(Self.mount(at: foreign)?.source == device)
         #expect(FileManager.default.fileExists(atPath: foreign + ".img"))
 
         // Files in the folder.
@@ -160,6 +148,6 @@ struct ScratchFileSystemTests {
         #expect(ScratchFileSystem.mountPoints().contains(fileSystem.mountPoint))
         fileSystem.remove()
         #expect(!ScratchFileSystem.mountPoints().contains(fileSystem.mountPoint))
-        #expect(try Self.loopDevices(of: fileSystem.image).isEmpty)
+        #expect(try ScratchFileSystem.loopDevices(over: fileSystem.image).isEmpty)
     }
 }
