@@ -79,6 +79,48 @@ import Testing
         #expect(readHere > records.count / 2, "the recorder's lines are read here, not left to JSONDecoder")
     }
 
+    /// What `JSONEncoder`, set as the recorder sets it, writes of `record`.
+    private func encoded(_ record: TransferRecord) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(record))
+    }
+
+    /// Whatever the writer writes is what `JSONEncoder` writes, byte for byte; what it declines
+    /// needs an escape or is not a finite time, and leaves the bytes as they were.
+    @Test(arguments: [5, 1_000_003] as [UInt64])
+    func theWriterWritesWhatJSONEncoderWrites(seed: UInt64) throws {
+        var random = SeededRandom(state: seed)
+        var records = randomRecords(20_000, &random)
+        records += [.nan, .infinity, -.infinity].map { TransferRecord(n: 1, ms: $0, bytes: 1, verdict: .identical) }
+        records.append(TransferRecord(n: 1, ms: 1, bytes: 1, verdict: nil, tcp: TCPCounts(connectMs: .nan, retransmissions: 0, rttMs: 1)))
+        records.append(TransferRecord(n: 1, ms: 1, bytes: 1, verdict: nil, detail: "del \u{7F}"))
+        var writtenHere = 0
+        for record in records {
+            var bytes = Array("before".utf8)
+            if RecordLine.append(record, to: &bytes) {
+                writtenHere += 1
+                #expect(bytes == Array("before".utf8) + (try encoded(record)), "\(record)")
+            } else {
+                #expect(bytes == Array("before".utf8))
+                let plain = { (text: String?) in text?.utf8.allSatisfy { (0x20..<0x7F).contains($0) && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") } ?? true }
+                let finite = record.ms.isFinite && (record.tcp.map { $0.connectMs.isFinite && $0.rttMs.isFinite } ?? true)
+                #expect(!plain(record.detail) || !plain(record.stored) || !finite, "declined without a reason: \(record)")
+            }
+        }
+        #expect(writtenHere > records.count / 2, "the records are written here, not left to JSONEncoder")
+        // Every verdict, and a record with every field.
+        for verdict in VerdictStatus.allCases {
+            let record = TransferRecord(
+                n: 3, ms: 0.084, bytes: 65_536, verdict: verdict, detail: "payload ended early", stored: "/srv/ferry/copy-3.bin",
+                datagrams: DatagramCounts(expected: 5, received: 3, lost: 2, duplicated: 0, outOfOrder: 1, retransmitted: 4),
+                tcp: TCPCounts(connectMs: 0.021, retransmissions: 0, rttMs: 1))
+            var bytes: [UInt8] = []
+            #expect(RecordLine.append(record, to: &bytes))
+            #expect(bytes == (try encoded(record)))
+        }
+    }
+
     @Test func theLineOfATCPTransferIsReadWhole() {
         let line = Array(#"{"bytes":1,"ms":0.084,"n":7,"tcp":{"connect_ms":0.021,"retransmissions":2,"rtt_ms":0.019},"verdict":"identical"}"#.utf8)
         #expect(parsed(line) == TransferRecord(n: 7, ms: 0.084, bytes: 1, verdict: .identical, tcp: TCPCounts(connectMs: 0.021, retransmissions: 2, rttMs: 0.019)))

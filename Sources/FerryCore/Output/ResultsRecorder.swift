@@ -71,7 +71,7 @@ public final class ResultsRecorder {
         guard stream != nil else { return }
         if times.count > 1 { append(",\n") }
         append("    ")
-        pending.append(contentsOf: try encoder.encode(record))
+        if !RecordLine.append(record, to: &pending) { pending.append(contentsOf: try encoder.encode(record)) }
         if pending.count >= Self.flushSize { try flush() }
     }
 

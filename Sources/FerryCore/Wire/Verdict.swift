@@ -84,7 +84,10 @@ public enum VerdictStatus: UInt8, Sendable, CustomStringConvertible, CaseIterabl
     }
 
     /// The JSON form: `identical`, `different`, `incomplete`, `refused`, `store_failed`.
-    public var key: String { description.replacingOccurrences(of: " ", with: "_") }
+    public var key: String { Self.keys[Int(rawValue)] }
+
+    /// `key` of each case, in raw-value order (the raw values are 0, 1, 2…), made once.
+    private static let keys = allCases.map { $0.description.replacingOccurrences(of: " ", with: "_") }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()

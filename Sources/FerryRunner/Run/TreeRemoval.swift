@@ -24,8 +24,8 @@ extension OpenFolder {
         OrderedPool.run(
             count: removers, width: removers,
             work: { _ in
-                while let raw = listing.nextName() {
-                    if withCName(raw, { unlinkat(descriptor, $0, 0) }) != 0 {
+                while let names = listing.nextNames() {
+                    for raw in names where withCName(raw, { unlinkat(descriptor, $0, 0) }) != 0 {
                         try? FileManager.default.removeItem(atPath: "\(path)/\(String(decoding: raw, as: UTF8.self))")
                     }
                 }
@@ -36,17 +36,28 @@ extension OpenFolder {
     }
 }
 
-/// One folder's `readdir` stream shared by the removers: each takes the next name under the lock
-/// and unlinks it outside, so the names are read once and in order while the unlinks overlap.
+/// One folder's `readdir` stream shared by the removers: each takes the next names under the lock
+/// and unlinks them outside, so the names are read once and in order while the unlinks overlap.
 private final class SharedListing: Sendable {
     private let folder: Mutex<OpenFolder>
+
+    /// Names taken under the lock at a time. One at a time, 16 removers spent a tenth of the
+    /// runner's CPU spinning for the lock on two CPUs (`perf`), and 10,000 copies took 0.22–0.30 s
+    /// to remove instead of 0.06–0.09 s.
+    static let batch = 64
 
     init(_ folder: sending OpenFolder) {
         self.folder = Mutex(folder)
     }
 
-    /// The next name of the folder (`OpenFolder.nextName`); nil at the end.
-    func nextName() -> [UInt8]? { folder.withLock { $0.nextName() } }
+    /// Up to `batch` next names of the folder (`OpenFolder.nextName`); nil at the end.
+    func nextNames() -> [[UInt8]]? {
+        folder.withLock { folder in
+            var names: [[UInt8]] = []
+            while names.count < Self.batch, let name = folder.nextName() { names.append(name) }
+            return names.isEmpty ? nil : names
+        }
+    }
 
     /// Closes the folder, once every remover is done.
     func close() { folder.withLock { $0.close() } }
