@@ -18,6 +18,12 @@ public enum RecordLine {
         guard let record = cursor.record(), cursor.atEnd else { return nil }
         return record
     }
+
+    /// A byte of a string inside the subset read and written here: printable ASCII other than
+    /// `"` and `\` (so a string never needs an escape).
+    static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+    }
 }
 
 /// A position in a line, moving forward only; every read returns nil (or false) on anything it
@@ -60,7 +66,7 @@ private struct Cursor {
                 at += 1
                 return UnsafeRawBufferPointer(rebasing: bytes[start..<(at - 1)])
             }
-            guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\") else { return nil }
+            guard RecordLine.isPlain(byte) else { return nil }
             at += 1
         }
         return nil

@@ -10,19 +10,21 @@
 ///     tcp:       {"connect_ms":…,"retransmissions":…,"rtt_ms":…}
 ///
 /// Integers in decimal; a `Double` as its `description` without a trailing `.0` (`0.084`,
-/// `1e-05`, `12`), as `JSONEncoder` writes it. Only records inside that subset are written here:
-/// a string with a byte outside printable ASCII or with `"` or `\` (which `JSONEncoder` escapes),
-/// or a time that is not finite, gives false, and the caller encodes the record with
-/// `JSONEncoder` (`RecordLineTests` compares the two on random records).
+/// `1e-05`, `12`), as `JSONEncoder` writes it. Only records inside the subset `RecordLine.parse`
+/// reads are written here: a string with a byte outside printable ASCII or with `"` or `\` (the
+/// last two, and control characters, `JSONEncoder` escapes), or a time that is not finite, gives
+/// false, and the caller encodes the record with `JSONEncoder` (`RecordLineTests` compares the
+/// two on random records).
 extension RecordLine {
     /// Appends `record` to `bytes`; false, with `bytes` as it was, when the record is outside the
     /// subset written here.
     public static func append(_ record: TransferRecord, to bytes: inout [UInt8]) -> Bool {
         let start = bytes.count
-        var writer = Writer(bytes: bytes)
-        bytes = []
+        // The buffer is moved into the writer and back, never copied.
+        var writer = Writer()
+        swap(&bytes, &writer.bytes)
         let written = writer.record(record)
-        bytes = writer.bytes
+        swap(&bytes, &writer.bytes)
         if !written { bytes.removeSubrange(start...) }
         return written
     }
@@ -30,12 +32,8 @@ extension RecordLine {
 
 /// Appends JSON pieces; each member is preceded by a comma except the first of its object.
 private struct Writer {
-    var bytes: [UInt8]
+    var bytes: [UInt8] = []
     private var first = true
-
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-    }
 
     mutating func record(_ record: TransferRecord) -> Bool {
         open()
@@ -84,10 +82,11 @@ private struct Writer {
         first = false
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
     }
 
-    private mutating func integer(_ name: StaticString, _ value: some BinaryInteger & CustomStringConvertible) {
+    private mutating func integer(_ name: StaticString, _ value: some BinaryInteger) {
         key(name)
         bytes.append(contentsOf: value.description.utf8)
     }
@@ -102,10 +101,9 @@ private struct Writer {
         return true
     }
 
-    /// A string of printable ASCII without `"` and `\`; false for any other.
+    /// A string of `RecordLine.isPlain` bytes; false for any other.
     private mutating func string(_ name: StaticString, _ value: String) -> Bool {
-        let plain = value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-        guard plain else { return false }
+        guard value.utf8.allSatisfy(RecordLine.isPlain) else { return false }
         key(name)
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: value.utf8)

@@ -20,9 +20,13 @@ public final class ResultsRecorder {
     private var pending: [UInt8] = []
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = ResultsRecorder.recordFormatting
         return encoder
     }()
+
+    /// How `JSONEncoder` is set for a record: one line, keys sorted, `/` as it is
+    /// (`RecordLine.append` writes the same bytes).
+    public static let recordFormatting: JSONEncoder.OutputFormatting = [.sortedKeys, .withoutEscapingSlashes]
 
     /// Bytes held before they are written.
     static let flushSize = 64 << 10

@@ -86,8 +86,11 @@ public enum VerdictStatus: UInt8, Sendable, CustomStringConvertible, CaseIterabl
     /// The JSON form: `identical`, `different`, `incomplete`, `refused`, `store_failed`.
     public var key: String { Self.keys[Int(rawValue)] }
 
-    /// `key` of each case, in raw-value order (the raw values are 0, 1, 2…), made once.
-    private static let keys = allCases.map { $0.description.replacingOccurrences(of: " ", with: "_") }
+    /// `key` of each case, in raw-value order, made once.
+    private static let keys: [String] = {
+        precondition(allCases.indices.allSatisfy { Int(allCases[$0].rawValue) == $0 }, "VerdictStatus: raw values must be 0, 1, 2… in order")
+        return allCases.map { $0.description.replacingOccurrences(of: " ", with: "_") }
+    }()
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()

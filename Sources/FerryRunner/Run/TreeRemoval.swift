@@ -25,8 +25,10 @@ extension OpenFolder {
             count: removers, width: removers,
             work: { _ in
                 while let names = listing.nextNames() {
-                    for raw in names where withCName(raw, { unlinkat(descriptor, $0, 0) }) != 0 {
-                        try? FileManager.default.removeItem(atPath: "\(path)/\(String(decoding: raw, as: UTF8.self))")
+                    for raw in names {
+                        if withCName(raw, { unlinkat(descriptor, $0, 0) }) != 0 {
+                            try? FileManager.default.removeItem(atPath: "\(path)/\(String(decoding: raw, as: UTF8.self))")
+                        }
                     }
                 }
             },
