@@ -37,19 +37,23 @@ public final class StandardStreams: LineSink {
     public init() {}
 
     public func out(_ line: String) {
-        var text = line
-        text.append("\n")
-        text.withUTF8 { bytes in
-            guard buffered, bytes.count <= outputCapacity else {
+        var line = line
+        line.withUTF8 { bytes in
+            // The line and its end, held together (no copy of the line made to add the end).
+            let count = bytes.count + 1
+            guard buffered, count <= outputCapacity else {
                 flush()
-                Self.write(UnsafeRawBufferPointer(bytes), to: STDOUT_FILENO)
+                var text = String(decoding: bytes, as: UTF8.self)
+                text.append("\n")
+                text.withUTF8 { Self.write(UnsafeRawBufferPointer($0), to: STDOUT_FILENO) }
                 return
             }
-            if outputCount + bytes.count > outputCapacity { flush() }
+            if outputCount + count > outputCapacity { flush() }
             if outputCount == 0 { outputSince = MonotonicClock.now() }
             while !outputBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {}
-            (outputBuffer + outputCount).update(from: bytes.baseAddress!, count: bytes.count)
-            outputCount += bytes.count
+            if let start = bytes.baseAddress { (outputBuffer + outputCount).update(from: start, count: bytes.count) }
+            outputBuffer[outputCount + bytes.count] = UInt8(ascii: "\n")
+            outputCount += count
             outputBusy.store(false, ordering: .releasing)
         }
     }

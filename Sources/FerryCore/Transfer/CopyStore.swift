@@ -13,6 +13,8 @@ import Glibc
 public final class CopyStore {
     /// The folder, as given.
     public let directory: String
+    /// `directory` with a `/` at its end: a path is this and a name.
+    private let folderPrefix: String
     private let stem: String
     private let fileExtension: String
 
@@ -21,6 +23,7 @@ public final class CopyStore {
     /// has unnamed files (as it does where it has not).
     public init(directory: String, standardName: String, unnamedFiles: Bool = true) throws {
         self.directory = directory
+        folderPrefix = directory.hasSuffix("/") ? directory : directory + "/"
         self.unnamedFiles = unnamedFiles
         (stem, fileExtension) = Self.nameParts(standardName)
         do {
@@ -53,7 +56,7 @@ public final class CopyStore {
     /// The name a broken transfer's bytes are kept under: `sample.7.txt.partial`.
     public func partialName(_ n: Int) -> String { copyName(n) + ".partial" }
     private func incomingName(_ n: Int) -> String { "." + copyName(n) + ".incoming" }
-    private func path(_ name: String) -> String { directory.hasSuffix("/") ? directory + name : "\(directory)/\(name)" }
+    private func path(_ name: String) -> String { folderPrefix + name }
 
     /// Throws when the folder already holds a copy or partial copy numbered 1...count.
     public func checkFree(count: Int) throws {
@@ -92,7 +95,8 @@ public final class CopyStore {
     /// final or partial name, or removes it, as `body` says; a throw removes it too.
     /// - Returns: the path the copy is stored under, or nil when nothing was kept.
     public func receiving(_ n: Int, _ body: (OpenFile) throws -> Disposition) throws -> String? {
-        let (file, named) = try begin(n)
+        let complete = path(copyName(n))
+        let (file, named) = try begin(n, path: complete)
         let disposition: Disposition
         do {
             disposition = try body(file)
@@ -101,7 +105,7 @@ public final class CopyStore {
             if named { discard(n) }
             throw error
         }
-        let target = path(disposition == .complete ? copyName(n) : partialName(n))
+        let target = disposition == .complete ? complete : path(partialName(n))
         guard named else {
             // An unnamed file is given its name while still open; closed without one, it is gone.
             defer { file.close() }
@@ -136,10 +140,11 @@ public final class CopyStore {
     /// The note of a copy given up for lack of space.
     public static let outOfSpaceNote = "no space: the store's device is full; what arrived was removed so that later copies that fit are stored"
 
-    /// Creates the file copy `n` is written to while it arrives: unnamed where the file system
-    /// allows (the one `prepareNext` made, if any), else `.sample.n.txt.incoming` (`named`).
-    func begin(_ n: Int) throws -> (file: OpenFile, named: Bool) {
-        let label = path(copyName(n)) + " (arriving)"
+    /// Creates the file copy `n` (stored at `path` when complete) is written to while it arrives:
+    /// unnamed where the file system allows (the one `prepareNext` made, if any), else
+    /// `.sample.n.txt.incoming` (`named`).
+    func begin(_ n: Int, path complete: String) throws -> (file: OpenFile, named: Bool) {
+        let label = complete + " (arriving)"
         if let file = spare.take() {
             file.path = label
             return (file, false)

@@ -136,6 +136,8 @@ public enum NameRules {
 
     /// Checks a name's bytes and returns it as a string.
     public static func validate<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(HeaderRefusal) -> String {
+        // Most names are printable ASCII: one pass over contiguous bytes, no Unicode decoding.
+        if let name = bytes.withContiguousStorageIfAvailable(plainASCII), let name { return name }
         guard !bytes.isEmpty else { throw .emptyName }
         guard bytes.count <= TransferHeader.maximumNameLength else { throw .nameTooLong }
         if bytes.contains(0) { throw .nameHasNUL }
@@ -146,5 +148,14 @@ public enum NameRules {
         if name.unicodeScalars.contains(where: NameRules.isHiddenControl) { throw .nameHasControlCharacter }
         if name == "." || name == ".." { throw .nameIsDotOrDotDot }
         return name
+    }
+
+    /// `bytes` as a name when every rule above holds for it as printable ASCII (not empty, within
+    /// the length, no `/`, not `.` or `..`); nil otherwise, and the rules are checked one by one.
+    private static func plainASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard !bytes.isEmpty, bytes.count <= TransferHeader.maximumNameLength else { return nil }
+        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else { return nil }
+        let name = String(decoding: bytes, as: UTF8.self)
+        return name == "." || name == ".." ? nil : name
     }
 }
