@@ -5,7 +5,8 @@ import Testing
     @Test(arguments: [
         (1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (10, "10th"), (11, "11th"), (12, "12th"), (13, "13th"),
         (21, "21st"), (22, "22nd"), (23, "23rd"), (100, "100th"), (101, "101st"), (111, "111th"), (112, "112th"),
-        (113, "113th"), (1001, "1001st"),
+        (113, "113th"), (1001, "1001st"), (0, "0th"), (-1, "-1th"), (-11, "-11th"), (-102, "-102th"),
+        (Int.max, "9223372036854775807th"), (Int.min, "-9223372036854775808th"),
     ])
     func ordinals(n: Int, expected: String) {
         #expect(Formatting.ordinal(n) == expected)
