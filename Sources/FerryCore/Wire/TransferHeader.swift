@@ -136,7 +136,8 @@ public enum NameRules {
 
     /// Checks a name's bytes and returns it as a string.
     public static func validate<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(HeaderRefusal) -> String {
-        // Most names are printable ASCII: one pass over contiguous bytes, no Unicode decoding.
+        // Most names are printable ASCII: checked at once over their contiguous bytes, without the
+        // generic UTF-8 validation and the pass over Unicode scalars below.
         if let name = bytes.withContiguousStorageIfAvailable(plainASCII), let name { return name }
         guard !bytes.isEmpty else { throw .emptyName }
         guard bytes.count <= TransferHeader.maximumNameLength else { throw .nameTooLong }
