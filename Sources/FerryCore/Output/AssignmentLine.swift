@@ -46,7 +46,7 @@ public struct AssignmentLine: Sendable, Equatable, ExpressibleByStringInterpolat
             switch piece {
             case .text(let text): result += text
             case .slot(.file): result += file
-            case .slot(.nth): Formatting.appendOrdinal(n, to: &result)
+            case .slot(.nth): result += Formatting.ordinal(n)
             case .slot(.ms): result += ms
             case .slot(.host): result += host
             }

@@ -2,26 +2,19 @@
 public enum Formatting {
     /// `1st`, `2nd`, `3rd`, `4th`, `11th`, `12th`, `13th`, `21st`, `101st`, `111th`, `112th`.
     public static func ordinal(_ n: Int) -> String {
-        var text = ""
-        appendOrdinal(n, to: &text)
-        return text
-    }
-
-    /// Appends `ordinal(n)` to `text`.
-    public static func appendOrdinal(_ n: Int, to text: inout String) {
-        text += n.description
-        text += ordinalSuffix(n)
-    }
-
-    /// `st`, `nd`, `rd` or `th`: what follows `n` in its ordinal.
-    private static func ordinalSuffix(_ n: Int) -> String {
-        if (11...13).contains(n % 100) { return "th" }
-        switch n % 10 {
-        case 1: return "st"
-        case 2: return "nd"
-        case 3: return "rd"
-        default: return "th"
+        let lastTwo = n % 100
+        let suffix: String
+        if (11...13).contains(lastTwo) {
+            suffix = "th"
+        } else {
+            switch n % 10 {
+            case 1: suffix = "st"
+            case 2: suffix = "nd"
+            case 3: suffix = "rd"
+            default: suffix = "th"
+            }
         }
+        return "\(n)\(suffix)"
     }
 
     /// Milliseconds rounded half up to a whole number of microseconds.
